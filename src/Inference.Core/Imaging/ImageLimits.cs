@@ -1,0 +1,26 @@
+namespace Inference.Core.Imaging;
+
+/// <summary>Limits checked against the image header before any pixel is decoded.</summary>
+public sealed record ImageLimits
+{
+    public const long DefaultMaxPixels = 40_000_000;
+    public const int DefaultMaxSide = 16_384;
+
+    public static ImageLimits Default { get; } = new();
+
+    /// <summary>Width × height ceiling (40 MP by default, above a 48 MP phone photo's 8000×6000 it is not).</summary>
+    public long MaxPixels { get; init; } = DefaultMaxPixels;
+
+    /// <summary>Longest side accepted, so that a 1×40M strip is refused too.</summary>
+    public int MaxSide { get; init; } = DefaultMaxSide;
+
+    public string? Validate()
+    {
+        if (MaxPixels <= 0)
+        {
+            return $"{nameof(MaxPixels)} must be positive (got {MaxPixels}).";
+        }
+
+        return MaxSide <= 0 ? $"{nameof(MaxSide)} must be positive (got {MaxSide})." : null;
+    }
+}
