@@ -35,10 +35,12 @@ public static class ShapesDetectorGraph
 
     public static int ClassCount => ShapeClasses.All.Count;
 
-    public static ModelProto Build()
+    /// <param name="staticBatch">Fix the batch dimension, as many real exports do; dynamic when null.</param>
+    public static ModelProto Build(int? staticBatch = null)
     {
+        object batch = staticBatch is { } fixedBatch ? fixedBatch : "batch";
         var g = new OnnxGraphBuilder("shapes_detector");
-        var images = g.Input("images", "batch", 3, InputSize, InputSize);
+        var images = g.Input("images", batch, 3, InputSize, InputSize);
 
         var one = g.Scalar(1);
         var half = g.Scalar(0.5f);
@@ -77,7 +79,7 @@ public static class ShapesDetectorGraph
         var stacked = g.Node("Concat", [cx, cy, width, height, scores], Int("axis", 1));
         var outputShape = g.Int64s(0, 4 + ClassCount, AnchorCount);
         g.NodeNamed("Reshape", "output0", [stacked, outputShape]);
-        g.Output("output0", "batch", 4 + ClassCount, AnchorCount);
+        g.Output("output0", batch, 4 + ClassCount, AnchorCount);
 
         var names = "{" + string.Join(", ", ShapeClasses.Names.Select((n, i) => string.Create(CultureInfo.InvariantCulture, $"{i}: '{n}'"))) + "}";
         return g.Build(

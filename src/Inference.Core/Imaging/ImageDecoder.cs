@@ -51,7 +51,7 @@ public sealed class ImageDecoder
         {
             image = Image.Load<Rgb24>(_configuration, data.Span);
             ApplyExifOrientation(image);
-            var decoded = new DecodedImage(image, format.Name);
+            var decoded = new DecodedImage(image, format.Name.ToUpperInvariant());
             image = null;
             return decoded;
         }
