@@ -1,3 +1,4 @@
+using Inference.DemoModel;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Png;
@@ -23,25 +24,8 @@ public static class TestImages
         return image;
     }
 
-    /// <summary>A smooth gradient with a little texture, close to what a camera gives a JPEG encoder.</summary>
-    public static Image<Rgb24> Gradient(int width, int height, int seed = 1)
-    {
-        var random = new Random(seed);
-        var image = new Image<Rgb24>(width, height);
-        for (var y = 0; y < height; y++)
-        {
-            for (var x = 0; x < width; x++)
-            {
-                var noise = random.Next(-6, 7);
-                image[x, y] = new Rgb24(
-                    (byte)Math.Clamp((x * 255 / width) + noise, 0, 255),
-                    (byte)Math.Clamp((y * 255 / height) + noise, 0, 255),
-                    (byte)Math.Clamp(((x + y) * 127 / (width + height)) + 64 + noise, 0, 255));
-            }
-        }
-
-        return image;
-    }
+    /// <summary>A camera-like gradient with noise (see <see cref="SyntheticPhoto"/>).</summary>
+    public static Image<Rgb24> Gradient(int width, int height, int seed = 1) => SyntheticPhoto.Create(width, height, seed);
 
     public static byte[] Encode<TPixel>(Image<TPixel> image, IImageEncoder encoder)
         where TPixel : unmanaged, IPixel<TPixel>

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The one test command: builds the solution, starts what the tests need, runs every test project and prints
+# one line "N passed, N failed, N skipped" counted from the TRX results. Exits non-zero when anything failed.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+results="$root/TestResults"
+rm -rf "$results"
+
+# Real-model tests read the shared fixtures beside the checkout; without them they report a skip.
+export INFERENCE_FIXTURES="${INFERENCE_FIXTURES:-$root/../shared/fixtures}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+status=0
+dotnet build Inference.sln -c Release -nologo -v quiet || status=$?
+if [ "$status" -eq 0 ]; then
+  dotnet test Inference.sln -c Release --no-build -nologo --logger trx --results-directory "$results" || status=$?
+fi
+
+# Sum the counters of every TRX file. Errors, timeouts and aborts count as failures.
+passed=0 failed=0 skipped=0
+shopt -s nullglob
+for trx in "$results"/*.trx; do
+  counters="$(grep -o '<Counters [^>]*>' "$trx" || true)"
+  value() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+  # Skipped tests are in the total but never executed.
+  skipped=$((skipped + $(value total) - $(value executed)))
+done
+
+# A build error or a crashed test host leaves no failed test to count, but the run still failed.
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
