@@ -10,7 +10,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace Inference.Core.Model;
 
 /// <summary>
-/// One ONNX Runtime session for a detector, checked against its manifest at load. <see cref="Run"/> is
+/// One ONNX Runtime session for a detector, checked against its manifest at load. <see cref="Run(BatchTensor)"/> is
 /// thread-safe and takes no lock: ORT sessions allow concurrent runs, and serialising them is the scheduler's
 /// job, not the backend's.
 /// </summary>
@@ -142,7 +142,7 @@ public sealed partial class OnnxDetector : IDisposable
         }
     }
 
-    /// <summary>A pooled tensor with room for <paramref name="batchSize"/> images; fill each slot, then <see cref="Run"/>.</summary>
+    /// <summary>A pooled tensor with room for <paramref name="batchSize"/> images; fill each slot, then <see cref="Run(BatchTensor)"/>.</summary>
     public BatchTensor RentBatch(int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
@@ -153,7 +153,10 @@ public sealed partial class OnnxDetector : IDisposable
     /// Runs the model over every slot of <paramref name="batch"/>. A model with a static batch dimension still
     /// serves any batch size, as successive runs of its fixed size.
     /// </summary>
-    public DetectorOutput Run(BatchTensor batch)
+    public DetectorOutput Run(BatchTensor batch) => Run(batch, batch?.BatchSize ?? 0);
+
+    /// <summary>Runs the first <paramref name="imageCount"/> slots of <paramref name="batch"/>.</summary>
+    public DetectorOutput Run(BatchTensor batch, int imageCount)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.SlotLength != SlotLength)
@@ -161,13 +164,15 @@ public sealed partial class OnnxDetector : IDisposable
             throw new ArgumentException("The batch was not rented from this detector.", nameof(batch));
         }
 
-        var output = new DetectorOutput(_pool, batch.BatchSize, OutputImageLength);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(imageCount, batch.BatchSize);
+        var output = new DetectorOutput(_pool, imageCount, OutputImageLength);
         try
         {
-            var chunk = StaticBatchSize ?? batch.BatchSize;
-            for (var start = 0; start < batch.BatchSize; start += chunk)
+            var chunk = StaticBatchSize ?? imageCount;
+            for (var start = 0; start < imageCount; start += chunk)
             {
-                var count = Math.Min(chunk, batch.BatchSize - start);
+                var count = Math.Min(chunk, imageCount - start);
                 if (count == chunk)
                 {
                     RunChunk(batch.Images(start, count), output.Images(start, count), count);

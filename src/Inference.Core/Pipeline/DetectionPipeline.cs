@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Inference.Core.Imaging;
 using Inference.Core.Model;
 using Inference.Core.Postprocessing;
+using Inference.Core.Telemetry;
 
 namespace Inference.Core.Pipeline;
 
@@ -35,17 +36,57 @@ public sealed class DetectionPipeline
     /// <exception cref="ImageDecodeException">The bytes are not an acceptable image.</exception>
     public PreparedImage Prepare(ReadOnlyMemory<byte> image, Span<float> slot)
     {
-        var start = Stopwatch.GetTimestamp();
-        using var decoded = Decoder.Decode(image);
-        var decodedAt = Stopwatch.GetTimestamp();
-        var transform = LetterboxTensorizer.Write(decoded.Pixels, Detector.Input, slot);
-        return new PreparedImage(transform, Milliseconds(start, decodedAt), Milliseconds(decodedAt, Stopwatch.GetTimestamp()));
+        var (decoded, decodeMs) = Decode(image);
+        using (decoded)
+        {
+            var (transform, preprocessMs) = Letterbox(decoded, slot);
+            return new PreparedImage(transform, decodeMs, preprocessMs);
+        }
     }
 
+    /// <summary>Decodes with the configured limits, in a <c>decode</c> span.</summary>
+    /// <exception cref="ImageDecodeException">The bytes are not an acceptable image.</exception>
+    public (DecodedImage Image, double Milliseconds) Decode(ReadOnlyMemory<byte> image)
+    {
+        using var activity = InferenceTelemetry.Source.StartActivity("decode");
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            var decoded = Decoder.Decode(image);
+            activity?.SetTag("image.width", decoded.Width).SetTag("image.height", decoded.Height).SetTag("image.format", decoded.Format);
+            return (decoded, Milliseconds(start, Stopwatch.GetTimestamp()));
+        }
+        catch (ImageDecodeException ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Reason.ToString());
+            throw;
+        }
+    }
+
+    /// <summary>Letterboxes a decoded image into one batch slot.</summary>
+    public (LetterboxTransform Transform, double Milliseconds) Letterbox(DecodedImage image, Span<float> slot)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var start = Stopwatch.GetTimestamp();
+        var transform = LetterboxTensorizer.Write(image.Pixels, Detector.Input, slot);
+        return (transform, Milliseconds(start, Stopwatch.GetTimestamp()));
+    }
+
+    /// <summary>Turns one image's slice of a batch output into detections in original pixels, in a <c>postprocess</c> span.</summary>
     public IReadOnlyList<Detection> Postprocess(DetectorOutput output, int index, in LetterboxTransform transform, DetectionOptions options)
     {
         ArgumentNullException.ThrowIfNull(output);
-        return Detector.Postprocessor.Process(output.ForImage(index), transform, options);
+        using var activity = InferenceTelemetry.Source.StartActivity("postprocess");
+        var detections = Detector.Postprocessor.Process(output.ForImage(index), transform, options);
+        activity?.SetTag("detections", detections.Count);
+        return detections;
+    }
+
+    /// <summary>Checks request options against this model; an empty list means they are valid.</summary>
+    public IReadOnlyList<string> Validate(DetectionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Validate(Detector.ClassNames.Count);
     }
 
     public ImageDetections Detect(ReadOnlyMemory<byte> image, DetectionOptions? options = null) =>
@@ -57,7 +98,7 @@ public sealed class DetectionPipeline
     {
         ArgumentNullException.ThrowIfNull(images);
         options ??= DefaultOptions;
-        if (options.Validate(Detector.ClassNames.Count) is { Count: > 0 } problems)
+        if (Validate(options) is { Count: > 0 } problems)
         {
             throw new ArgumentException(string.Join(" ", problems), nameof(options));
         }
@@ -79,7 +120,14 @@ public sealed class DetectionPipeline
         var prepared = PrepareAll(images, start, batch, cancellationToken);
 
         var inferenceStart = Stopwatch.GetTimestamp();
-        using var output = Detector.Run(batch);
+        DetectorOutput output;
+        using (var activity = InferenceTelemetry.Source.StartActivity("inference"))
+        {
+            activity?.SetTag("batch.size", count);
+            output = Detector.Run(batch);
+        }
+
+        using var _ = output;
         var inferenceMs = Milliseconds(inferenceStart, Stopwatch.GetTimestamp());
 
         for (var i = 0; i < count; i++)
@@ -119,5 +167,5 @@ public sealed class DetectionPipeline
         return prepared;
     }
 
-    private static double Milliseconds(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
+    internal static double Milliseconds(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 }
