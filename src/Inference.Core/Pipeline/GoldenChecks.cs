@@ -14,19 +14,44 @@ public sealed record GoldenCheckResult(string Image, bool Passed, IReadOnlyList<
 /// </summary>
 public static class GoldenChecks
 {
+    /// <summary>Runs the checks through the in-process facade.</summary>
     public static IReadOnlyList<GoldenCheckResult> Run(DetectionPipeline pipeline)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
-        var manifest = pipeline.Detector.Manifest;
-        return manifest.Golden.Select(check => RunOne(pipeline, manifest, check)).ToArray();
+        return RunAsync(pipeline.Detector.Manifest, pipeline.DefaultOptions, (image, options, _) => Task.FromResult(pipeline.Detect(image, options).Detections))
+            .GetAwaiter().GetResult();
     }
 
-    private static GoldenCheckResult RunOne(DetectionPipeline pipeline, ModelManifest manifest, GoldenCheck check)
+    /// <summary>Runs the checks through <paramref name="detect"/>, so a host can send them through its own scheduler.</summary>
+    public static async Task<IReadOnlyList<GoldenCheckResult>> RunAsync(
+        ModelManifest manifest,
+        DetectionOptions defaults,
+        Func<byte[], DetectionOptions, CancellationToken, Task<IReadOnlyList<Detection>>> detect,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(defaults);
+        ArgumentNullException.ThrowIfNull(detect);
+        var results = new List<GoldenCheckResult>(manifest.Golden.Count);
+        foreach (var check in manifest.Golden)
+        {
+            results.Add(await RunOneAsync(manifest, check, defaults, detect, cancellationToken).ConfigureAwait(false));
+        }
+
+        return results;
+    }
+
+    private static async Task<GoldenCheckResult> RunOneAsync(
+        ModelManifest manifest,
+        GoldenCheck check,
+        DetectionOptions defaults,
+        Func<byte[], DetectionOptions, CancellationToken, Task<IReadOnlyList<Detection>>> detect,
+        CancellationToken cancellationToken)
     {
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(manifest.ResolvePath(check.Image));
+            bytes = await File.ReadAllBytesAsync(manifest.ResolvePath(check.Image), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -36,8 +61,7 @@ public static class GoldenChecks
         IReadOnlyList<Detection> actual;
         try
         {
-            var options = pipeline.DefaultOptions with { Confidence = check.Confidence ?? manifest.Postprocess.Confidence };
-            actual = pipeline.Detect(bytes, options).Detections;
+            actual = await detect(bytes, defaults with { Confidence = check.Confidence ?? manifest.Postprocess.Confidence }, cancellationToken).ConfigureAwait(false);
         }
         catch (ImageDecodeException ex)
         {

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Inference.Core.Batching;
 using Inference.Core.Imaging;
-using Inference.Core.Tests.Support;
+using Inference.Testing;
 using Inference.DemoModel;
 
 namespace Inference.Core.Tests.Batching;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Inference.Core.Model;
 using Inference.Core.Pipeline;
 using Inference.Core.Postprocessing;
-using Inference.Core.Tests.Support;
+using Inference.Testing;
 using Inference.DemoModel;
 
 namespace Inference.Core.Tests.DemoModel;

@@ -1,4 +1,4 @@
-using Inference.Core.Tests.Support;
+using Inference.Testing;
 using Inference.DemoModel;
 
 namespace Inference.Core.Tests.DemoModel;

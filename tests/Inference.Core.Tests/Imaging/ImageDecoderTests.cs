@@ -1,5 +1,5 @@
 using Inference.Core.Imaging;
-using Inference.Core.Tests.Support;
+using Inference.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Bmp;

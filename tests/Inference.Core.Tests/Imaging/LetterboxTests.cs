@@ -1,7 +1,7 @@
 using Inference.Core.Imaging;
 using Inference.Core.Model;
 using Inference.Core.Postprocessing;
-using Inference.Core.Tests.Support;
+using Inference.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

@@ -1,5 +1,5 @@
 using Inference.Core.Model;
-using Inference.Core.Tests.Support;
+using Inference.Testing;
 
 namespace Inference.Core.Tests.Model;
 

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Inference.Core.Model;
 using Inference.Core.Pipeline;
-using Inference.Core.Tests.Support;
+using Inference.Testing;
 using Inference.DemoModel;
 using Microsoft.Extensions.Logging;
 

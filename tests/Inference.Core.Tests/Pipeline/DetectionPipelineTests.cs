@@ -1,6 +1,6 @@
 using Inference.Core.Imaging;
 using Inference.Core.Postprocessing;
-using Inference.Core.Tests.Support;
+using Inference.Testing;
 using Inference.DemoModel;
 
 namespace Inference.Core.Tests.Pipeline;

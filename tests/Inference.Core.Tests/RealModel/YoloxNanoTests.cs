@@ -1,7 +1,7 @@
 using Inference.Core.Model;
 using Inference.Core.Pipeline;
 using Inference.Core.Postprocessing;
-using Inference.Core.Tests.Support;
+using Inference.Testing;
 
 namespace Inference.Core.Tests.RealModel;
 

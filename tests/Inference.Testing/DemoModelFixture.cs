@@ -1,7 +1,7 @@
 using Inference.Core.Model;
 using Inference.Core.Pipeline;
 
-namespace Inference.Core.Tests.Support;
+namespace Inference.Testing;
 
 /// <summary>The committed demo model, loaded once per test class on the CPU.</summary>
 public sealed class DemoModelFixture : IDisposable

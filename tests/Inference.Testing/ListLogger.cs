@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Inference.Core.Tests.Support;
+namespace Inference.Testing;
 
 /// <summary>Keeps every log entry so a test can assert what an operator would see.</summary>
 public sealed class ListLogger : ILogger

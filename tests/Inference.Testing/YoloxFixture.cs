@@ -1,6 +1,6 @@
 using Inference.Core.Model;
 
-namespace Inference.Core.Tests.Support;
+namespace Inference.Testing;
 
 /// <summary>The shared YOLOX-Nano files and photos (../shared/fixtures); absent in a bare clone, so tests skip.</summary>
 public static class YoloxFixture

@@ -1,4 +1,4 @@
-namespace Inference.Core.Tests.Support;
+namespace Inference.Testing;
 
 /// <summary>Where the repository, its demo model and the shared fixtures are, wherever the tests run from.</summary>
 public static class RepositoryPaths

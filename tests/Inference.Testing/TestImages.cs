@@ -4,7 +4,7 @@ using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace Inference.Core.Tests.Support;
+namespace Inference.Testing;
 
 /// <summary>Small images made in the test, encoded in any format.</summary>
 public static class TestImages

@@ -1,0 +1,50 @@
+using Microsoft.OpenApi;
+
+namespace Inference.Api.Detection;
+
+/// <summary>
+/// Documents the detect request body in OpenAPI. Declared by hand rather than with Accepts(): accept-metadata makes
+/// routing refuse other content types with a bare 415 before the handler can explain which ones are accepted.
+/// </summary>
+internal static class DetectRequestDocumentation
+{
+    public static readonly string[] RawImageTypes = ["image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif", "image/tiff", "application/octet-stream"];
+
+    public static Task Describe(OpenApiOperation operation)
+    {
+        var binary = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" };
+        var content = new Dictionary<string, OpenApiMediaType>
+        {
+            ["multipart/form-data"] = new()
+            {
+                Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Required = new HashSet<string> { DetectRequestReader.ImageField },
+                    Properties = new Dictionary<string, IOpenApiSchema>
+                    {
+                        [DetectRequestReader.ImageField] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = binary, Description = "One or more images; several are answered as a list." },
+                        ["confidence"] = new OpenApiSchema { Type = JsonSchemaType.Number, Minimum = "0", Maximum = "1" },
+                        ["iou"] = new OpenApiSchema { Type = JsonSchemaType.Number, Minimum = "0", Maximum = "1" },
+                        ["classes"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Class names or ids, comma separated." },
+                        ["max_detections"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1" },
+                        ["agnostic"] = new OpenApiSchema { Type = JsonSchemaType.Boolean },
+                    },
+                },
+            },
+        };
+        foreach (var type in RawImageTypes)
+        {
+            content[type] = new OpenApiMediaType { Schema = binary };
+        }
+
+        operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };
+        operation.Parameters ??= [];
+        foreach (var (name, schema) in new (string, JsonSchemaType)[] { ("confidence", JsonSchemaType.Number), ("iou", JsonSchemaType.Number), ("classes", JsonSchemaType.String), ("max_detections", JsonSchemaType.Integer), ("agnostic", JsonSchemaType.Boolean) })
+        {
+            operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Query, Required = false, Schema = new OpenApiSchema { Type = schema } });
+        }
+
+        return Task.CompletedTask;
+    }
+}

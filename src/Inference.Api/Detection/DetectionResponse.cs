@@ -1,0 +1,23 @@
+using Inference.Core.Postprocessing;
+
+namespace Inference.Api.Detection;
+
+/// <summary>One image's answer. Several images in one request are answered as a JSON array of these.</summary>
+public sealed record DetectionResponse(ModelSummary Model, ImageSize Image, IReadOnlyList<DetectedObject> Detections, StageTimingsMs Timings);
+
+public sealed record ModelSummary(string Name, string Version, string Sha256);
+
+public sealed record ImageSize(int Width, int Height);
+
+/// <summary>A detection: <c>class</c>, <c>class_id</c>, <c>confidence</c> and a box in original-image pixels.</summary>
+public sealed record DetectedObject(string Class, int ClassId, float Confidence, BoundingBox Box)
+{
+    public static DetectedObject From(Core.Postprocessing.Detection detection)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        return new(detection.ClassName, detection.ClassId, detection.Confidence, detection.Box);
+    }
+}
+
+/// <summary>Milliseconds per stage. Inference is the shared batch's run time; total is this image's wall time.</summary>
+public sealed record StageTimingsMs(double DecodeMs, double PreprocessMs, double QueueMs, double InferenceMs, double PostprocessMs, double TotalMs, int BatchSize);
