@@ -12,6 +12,16 @@ rm -rf "$results"
 export INFERENCE_FIXTURES="${INFERENCE_FIXTURES:-$root/../shared/fixtures}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+# Test tools from Debian: promtool validates the /metrics exposition. Tests that need a tool fail (not skip) here.
+export INFERENCE_REQUIRE_TOOLS=1
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "Installing Debian's prometheus package for promtool..."
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
 status=0
 dotnet build Inference.sln -c Release -nologo -v quiet || status=$?
 if [ "$status" -eq 0 ]; then

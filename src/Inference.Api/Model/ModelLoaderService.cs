@@ -21,11 +21,22 @@ internal sealed partial class ModelLoaderService(
     IOptions<BatchingOptions> batchingOptions,
     IOptions<LimitsOptions> limits,
     IHostEnvironment environment,
+    IHostApplicationLifetime lifetime,
     ILoggerFactory loggerFactory) : BackgroundService
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<ModelLoaderService>();
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() => Load(stoppingToken), stoppingToken);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Listen first, load second: liveness and the not-ready reason are visible for the whole load.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            await started.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
+
+        await Task.Run(() => Load(stoppingToken), stoppingToken).ConfigureAwait(false);
+    }
 
     private void Load(CancellationToken stoppingToken)
     {

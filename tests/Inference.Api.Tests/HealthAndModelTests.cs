@@ -1,0 +1,116 @@
+using System.Net;
+using System.Text.Json;
+using Inference.Api.Tests.Support;
+using Inference.Core.Model;
+using Inference.Testing;
+
+namespace Inference.Api.Tests;
+
+public sealed class HealthAndModelTests(DemoServiceFixture fixture) : IClassFixture<DemoServiceFixture>
+{
+    [Fact]
+    public async Task Liveness_and_readiness_answer_200_once_loaded()
+    {
+        using var live = await fixture.Service.Client.GetAsync("/health/live");
+        using var ready = await fixture.Service.Client.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        var body = await ready.ReadAs<JsonElement>();
+        Assert.Equal("ready", body.GetProperty("status").GetString());
+        Assert.Equal("CPUExecutionProvider", body.GetProperty("provider").GetString());
+    }
+
+    [Fact]
+    public async Task The_model_route_reports_manifest_facts_provider_batching_input_and_classes()
+    {
+        var model = await (await fixture.Service.Client.GetAsync("/v1/model")).ReadAs<JsonElement>();
+        var manifest = ModelManifest.Load(RepositoryPaths.DemoManifest);
+
+        Assert.Equal("shapes-demo", model.GetProperty("name").GetString());
+        Assert.Equal(manifest.Sha256, model.GetProperty("sha256").GetString());
+        Assert.Equal("yolov8", model.GetProperty("format").GetString());
+        Assert.Equal("CPUExecutionProvider", model.GetProperty("provider").GetString());
+        Assert.Equal(640, model.GetProperty("input").GetProperty("width").GetInt32());
+        Assert.Equal("rgb", model.GetProperty("input").GetProperty("channel_order").GetString());
+        Assert.Equal("images", model.GetProperty("input").GetProperty("tensor").GetString());
+        Assert.Equal(8, model.GetProperty("batching").GetProperty("max_batch_size").GetInt32());
+        Assert.True(model.GetProperty("batching").GetProperty("dynamic_batch").GetBoolean());
+        Assert.Equal(["red", "green", "blue", "yellow"], model.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(0.25, model.GetProperty("defaults").GetProperty("confidence").GetDouble(), 3);
+        Assert.True(model.GetProperty("startup_ms").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task The_golden_check_passes_with_the_demo_model()
+    {
+        using var response = await fixture.Service.Client.GetAsync("/health/golden");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.ReadAs<JsonElement>();
+        Assert.True(body.GetProperty("passed").GetBoolean());
+        var check = Assert.Single(body.GetProperty("checks").EnumerateArray());
+        Assert.Equal(4, check.GetProperty("detections").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_openapi_document_covers_every_route_and_error_shape()
+    {
+        var document = await (await fixture.Service.Client.GetAsync("/openapi/v1.json")).ReadAs<JsonElement>();
+        var paths = document.GetProperty("paths");
+
+        foreach (var route in new[] { "/v1/detect", "/v1/model", "/health/live", "/health/ready", "/health/golden", "/metrics" })
+        {
+            Assert.True(paths.TryGetProperty(route, out _), $"{route} is missing from the OpenAPI document.");
+        }
+
+        var detect = paths.GetProperty("/v1/detect").GetProperty("post");
+        var responses = detect.GetProperty("responses").EnumerateObject().Select(r => r.Name).ToHashSet();
+        Assert.Superset(new HashSet<string> { "200", "400", "413", "415", "422", "429", "503" }, responses);
+        Assert.True(detect.GetProperty("requestBody").GetProperty("content").TryGetProperty("multipart/form-data", out _));
+        Assert.True(detect.GetProperty("requestBody").GetProperty("content").TryGetProperty("image/jpeg", out _));
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        Assert.True(schemas.TryGetProperty("ProblemDetails", out _));
+        Assert.True(schemas.TryGetProperty("HttpValidationProblemDetails", out _));
+        Assert.True(schemas.TryGetProperty("DetectionResponse", out _));
+    }
+}
+
+public sealed class GoldenFailureTests : IAsyncLifetime
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("golden-").FullName;
+    private ServiceHost _service = null!;
+
+    public async Task InitializeAsync()
+    {
+        // The demo model, but a manifest whose golden check expects a box 10 px off.
+        var manifest = ModelManifest.Load(RepositoryPaths.DemoManifest);
+        var check = manifest.Golden[0];
+        var wrong = manifest with
+        {
+            Weights = manifest.ResolvePath(manifest.Weights!),
+            Golden = [check with { Image = manifest.ResolvePath(check.Image), Expected = [.. check.Expected.Skip(1), check.Expected[0] with { Box = check.Expected[0].Box with { X1 = check.Expected[0].Box.X1 + 10 } }] }],
+        };
+        var path = Path.Combine(_directory, "manifest.json");
+        await File.WriteAllTextAsync(path, wrong.ToJson());
+        _service = await new ServiceHost(new Dictionary<string, string?> { ["Model:Manifest"] = path }).StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _service.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task The_golden_check_fails_with_503_and_says_what_differs()
+    {
+        using var response = await _service.Client.GetAsync("/health/golden");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var body = await response.ReadAs<JsonElement>();
+        Assert.False(body.GetProperty("passed").GetBoolean());
+        var problems = body.GetProperty("checks")[0].GetProperty("problems").EnumerateArray().Select(p => p.GetString()!).ToArray();
+        Assert.Contains(problems, p => p.StartsWith("Missing red", StringComparison.Ordinal));
+    }
+}

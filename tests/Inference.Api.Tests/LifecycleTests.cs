@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Inference.Api.Hosting;
+using Inference.Api.Tests.Support;
+using Inference.DemoModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Api.Tests;
+
+[Collection(Serial.Name)]
+public sealed class LifecycleTests
+{
+    [Fact]
+    public async Task Readiness_moves_from_not_ready_to_ready_while_liveness_answers_throughout()
+    {
+        // The loader reads its options first; holding them holds the load, so "not ready" is observed for certain.
+        var release = new TaskCompletionSource();
+        await using var service = new ServiceHost(
+            new Dictionary<string, string?> { ["Batching:MaxBatchSize"] = "4" },
+            services => services.AddSingleton<IOptions<ModelOptions>>(new HeldOptions<ModelOptions>(new ModelOptions(), release.Task))).Start();
+
+        using var loading = await service.Client.GetAsync("/health/ready");
+        using var live = await service.Client.GetAsync("/health/live");
+        using var modelWhileLoading = await service.Client.GetAsync("/v1/model");
+        release.SetResult();
+        await service.WaitUntilReadyAsync();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, loading.StatusCode);
+        var problem = await loading.ReadAs<ProblemAnswer>();
+        Assert.Equal("not-ready", problem.Code);
+        Assert.Equal("loading", problem.State);
+        Assert.False(string.IsNullOrWhiteSpace(problem.Detail));
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, modelWhileLoading.StatusCode);
+        var model = await (await service.Client.GetAsync("/v1/model")).ReadAs<JsonElement>();
+        Assert.Equal("ready", model.GetProperty("state").GetString());
+        Assert.Equal([1, 2, 3, 4], model.GetProperty("batching").GetProperty("warmed_batch_sizes").EnumerateArray().Select(e => e.GetInt32()));
+    }
+
+    [Fact]
+    public async Task A_model_that_cannot_load_stays_not_ready_with_the_reason()
+    {
+        await using var service = new ServiceHost(new Dictionary<string, string?> { ["Model:Manifest"] = "/nonexistent/manifest.json" }).Start();
+        await Task.Delay(500);
+
+        using var ready = await service.Client.GetAsync("/health/ready");
+        using var detect = await service.Client.PostAsync("/v1/detect", Requests.Raw(DemoModelFiles.GoldenScene().RenderPng()));
+        using var live = await service.Client.GetAsync("/health/live");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        var problem = await ready.ReadAs<ProblemAnswer>();
+        Assert.Equal("failed", problem.State);
+        Assert.Contains("/nonexistent/manifest.json", problem.Detail, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, detect.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+    }
+
+    [Fact]
+    public async Task Sigterm_turns_readiness_503_at_once_keeps_serving_through_the_drain_and_exits_cleanly()
+    {
+        await using var api = await ApiProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Batching__MaxDelayMs"] = "1500",
+            ["Shutdown__DrainDelaySeconds"] = "2",
+            ["Shutdown__TimeoutSeconds"] = "15",
+        });
+        await api.WaitUntilReadyAsync();
+        var image = DemoModelFiles.GoldenScene().RenderPng();
+
+        // In flight: held by the batch delay when the signal arrives.
+        var inFlight = api.Client.PostAsync("/v1/detect", Requests.Raw(image));
+        await Task.Delay(300);
+        var clock = Stopwatch.StartNew();
+        await api.TerminateAsync();
+
+        // The runtime handles the signal on its own thread: readiness must flip well inside the drain delay.
+        var readyDuringDrain = await api.Client.GetAsync("/health/ready");
+        while (readyDuringDrain.StatusCode == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            readyDuringDrain.Dispose();
+            await Task.Delay(10);
+            readyDuringDrain = await api.Client.GetAsync("/health/ready");
+        }
+
+        var flippedAfter = clock.Elapsed;
+        var duringDrain = api.Client.PostAsync("/v1/detect", Requests.Raw(image));
+        using var inFlightAnswer = await inFlight;
+        using var drainAnswer = await duringDrain;
+        var exitCode = await api.WaitForExitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, readyDuringDrain.StatusCode);
+        Assert.Equal("stopping", (await readyDuringDrain.ReadAs<ProblemAnswer>()).State);
+        Assert.True(flippedAfter < TimeSpan.FromSeconds(1), $"Readiness flipped only after {flippedAfter}.");
+        readyDuringDrain.Dispose();
+        Assert.Equal(HttpStatusCode.OK, inFlightAnswer.StatusCode);
+        Assert.Equal(4, (await inFlightAnswer.ReadAs<DetectAnswer>()).Detections.Count);
+        Assert.Equal(HttpStatusCode.OK, drainAnswer.StatusCode);
+        Assert.Equal(0, exitCode);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
+    public async Task The_default_command_serves_the_embedded_demo_model_and_logs_json_with_the_trace_id()
+    {
+        await using var api = await ApiProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
+        });
+        await api.WaitUntilReadyAsync();
+        const string TraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/detect") { Content = Requests.Raw(DemoModelFiles.GoldenScene().RenderPng()) };
+        request.Headers.Add("traceparent", $"00-{TraceId}-00f067aa0ba902b7-01");
+
+        using var response = await api.Client.SendAsync(request);
+        await Task.Delay(300);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("shapes-demo", (await response.ReadAs<DetectAnswer>()).Model.Name);
+        var entries = api.LogEntries();
+        Assert.NotEmpty(entries);
+        Assert.All(entries, e => Assert.True(e.TryGetProperty("LogLevel", out _) && e.TryGetProperty("Timestamp", out _)));
+        Assert.Contains(entries, e => e.GetProperty("Scopes").EnumerateArray().Any(s => s.TryGetProperty("TraceId", out var id) && id.GetString() == TraceId));
+        Assert.Contains(entries, e => e.GetProperty("Message").GetString()!.Contains("ready", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>Options whose value is handed out only once the test releases it.</summary>
+internal sealed class HeldOptions<T>(T value, Task release) : IOptions<T>
+    where T : class
+{
+    public T Value
+    {
+        get
+        {
+            release.Wait();
+            return value;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Inference.Api.Tests.Support;
+
+/// <summary>
+/// The service as operators run it: its own process (<c>dotnet Inference.Api.dll</c>), configured by environment
+/// variables, bound to 127.0.0.1 on a free port, stopped by a real SIGTERM.
+/// </summary>
+public sealed class ApiProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ApiProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => Collect(e.Data);
+        _process.ErrorDataReceived += (_, e) => Collect(e.Data);
+    }
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public IReadOnlyCollection<string> Lines => _lines;
+
+    public bool HasExited => _process.HasExited;
+
+    public static async Task<ApiProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
+    {
+        var directory = AppContext.BaseDirectory;
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(directory, "Inference.Api.dll"), "--urls", "http://127.0.0.1:0"])
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Inference__ExecutionProvider"] = "cpu";
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var api = new ApiProcess(Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start."));
+        api._process.BeginOutputReadLine();
+        api._process.BeginErrorReadLine();
+        var address = await api._listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        api.Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        return api;
+    }
+
+    public async Task WaitUntilReadyAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            using var response = await Client.GetAsync("/health/ready");
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            if (clock.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException(await response.Content.ReadAsStringAsync());
+            }
+
+            await Task.Delay(25);
+        }
+    }
+
+    /// <summary>Sends SIGTERM, as ECS does when it stops a task.</summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan patience)
+    {
+        await _process.WaitForExitAsync().WaitAsync(patience);
+        return _process.ExitCode;
+    }
+
+    /// <summary>The JSON log entries written so far.</summary>
+    public IReadOnlyList<JsonElement> LogEntries() =>
+        _lines.Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToArray();
+
+    public async ValueTask DisposeAsync()
+    {
+        Client?.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Collect(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _lines.Enqueue(line);
+        const string Marker = "Now listening on: ";
+        var at = line.IndexOf(Marker, StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            var rest = line[(at + Marker.Length)..];
+            _listening.TrySetResult(new Uri(rest[..rest.IndexOf('"', StringComparison.Ordinal)]));
+        }
+    }
+}
