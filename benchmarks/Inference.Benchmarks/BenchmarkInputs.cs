@@ -1,19 +1,14 @@
-using Inference.Core.Model;
 using Inference.DemoModel;
+using Inference.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 
 namespace Inference.Benchmarks;
 
-/// <summary>Inputs every benchmark shares: generated JPEGs, the YOLOX-Nano fixture and its manifest.</summary>
+/// <summary>Inputs every stage benchmark shares: generated JPEGs and the YOLOX-Nano fixture.</summary>
 internal static class BenchmarkInputs
 {
-    public static string Fixtures { get; } = Path.GetFullPath(
-        Environment.GetEnvironmentVariable("INFERENCE_FIXTURES") is { Length: > 0 } configured ? configured : Path.Combine(FindRoot(), "..", "shared", "fixtures"));
-
-    public static string YoloxModel => Path.Combine(Fixtures, "models", "yolox-nano", "yolox_nano.onnx");
-
-    public static string DemoManifest => Path.Combine(FindRoot(), "models", "shapes-demo", "manifest.json");
+    public static string YoloxModel => Path.Combine(YoloxFixture.ModelDirectory, YoloxFixture.DynamicModel);
 
     public static byte[] Jpeg(int width, int height)
     {
@@ -23,34 +18,11 @@ internal static class BenchmarkInputs
         return stream.ToArray();
     }
 
-    /// <summary>The preprocessing the fixtures README verified for YOLOX-Nano.</summary>
-    public static ModelManifest YoloxManifest() => new()
-    {
-        Name = "yolox-nano",
-        Version = "0.1.1rc0",
-        Input = new ModelInput { Width = 416, Height = 416, ChannelOrder = ChannelOrder.Bgr, PixelScale = PixelScale.Raw, Anchor = LetterboxAnchor.TopLeft },
-        Classes = File.ReadAllLines(Path.Combine(Fixtures, "models", "yolox-nano", "classes.txt")).Where(l => l.Length > 0).ToArray(),
-        Postprocess = new PostprocessDefaults { Confidence = 0.3f, Agnostic = true },
-    };
-
     public static void RequireFixtures()
     {
-        if (!File.Exists(YoloxModel))
+        if (!YoloxFixture.Available)
         {
-            throw new InvalidOperationException($"The benchmarks need the YOLOX-Nano fixture at {YoloxModel} (set INFERENCE_FIXTURES).");
+            throw new InvalidOperationException($"The stage benchmarks need YOLOX-Nano. {YoloxFixture.SkipReason}");
         }
-    }
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Inference.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Run the benchmarks from inside the repository.");
     }
 }

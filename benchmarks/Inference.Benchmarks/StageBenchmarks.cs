@@ -3,6 +3,7 @@ using Inference.Core.Imaging;
 using Inference.Core.Model;
 using Inference.Core.Pipeline;
 using Inference.Core.Postprocessing;
+using Inference.Testing;
 using Microsoft.ML.OnnxRuntime;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -45,8 +46,8 @@ public class StageBenchmarks
         _image640 = Image.Load<Rgb24>(_jpeg640);
 
         var single = new DetectorOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1 };
-        _yolox = OnnxDetector.Load(BenchmarkInputs.YoloxModel, BenchmarkInputs.YoloxManifest(), single);
-        var demoManifest = ModelManifest.Load(BenchmarkInputs.DemoManifest);
+        _yolox = YoloxFixture.Load(YoloxFixture.DynamicModel, single);
+        var demoManifest = ModelManifest.Load(RepositoryPaths.DemoManifest);
         _demo = OnnxDetector.Load(demoManifest.ResolvePath(demoManifest.Weights!), demoManifest, single);
         _pipeline = new DetectionPipeline(_yolox);
         _yoloxOptions = _pipeline.DefaultOptions;
@@ -57,7 +58,7 @@ public class StageBenchmarks
 
         // Post-processing input for YOLOX: the model's real output on a real photo with objects in it.
         _batch = _yolox.RentBatch(1);
-        using (var photo = Image.Load<Rgb24>(Path.Combine(BenchmarkInputs.Fixtures, "photos", "coffee.png")))
+        using (var photo = Image.Load<Rgb24>(YoloxFixture.Photo("coffee.png")))
         {
             LetterboxTensorizer.Write(photo, _yolox.Input, _batch.Slot(0));
         }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Inference.Api.Hosting;
 using Inference.Api.Tests.Support;
 using Inference.DemoModel;
+using Inference.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 

@@ -63,6 +63,7 @@ internal sealed partial class ModelLoaderService(
                 detector.Warmup([size]);
             }
 
+            pipeline.WarmUp();
             var batcher = new DynamicBatcher(pipeline, batchingOptions.Value, metrics, loggerFactory.CreateLogger<DynamicBatcher>());
             metrics.ModelLoaded(detector, batcher);
             host.Publish(new LoadedModel(detector, pipeline, batcher, clock.Elapsed));

@@ -37,6 +37,12 @@ public sealed record DetectorOptions
     /// <summary>Threads across independent operators; 0 is ONNX Runtime's default.</summary>
     public int InterOpThreads { get; init; }
 
+    /// <summary>
+    /// Let idle intra-op threads spin. Off by default: in a service the same cores decode images and serve HTTP,
+    /// and spinning threads take their time.
+    /// </summary>
+    public bool AllowSpinning { get; init; }
+
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();

@@ -289,18 +289,24 @@ public sealed partial class OnnxDetector : IDisposable
         return dims[0] > 0 ? dims[0] : null;
     }
 
-    private static SessionOptions CreateSessionOptions(DetectorOptions options) => new()
+    private static SessionOptions CreateSessionOptions(DetectorOptions options)
     {
-        GraphOptimizationLevel = options.GraphOptimization switch
+        var sessionOptions = new SessionOptions
         {
-            GraphOptimization.Disabled => GraphOptimizationLevel.ORT_DISABLE_ALL,
-            GraphOptimization.Basic => GraphOptimizationLevel.ORT_ENABLE_BASIC,
-            GraphOptimization.Extended => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-            _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
-        },
-        IntraOpNumThreads = options.IntraOpThreads,
-        InterOpNumThreads = options.InterOpThreads,
-    };
+            GraphOptimizationLevel = options.GraphOptimization switch
+            {
+                GraphOptimization.Disabled => GraphOptimizationLevel.ORT_DISABLE_ALL,
+                GraphOptimization.Basic => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                GraphOptimization.Extended => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
+            },
+            IntraOpNumThreads = options.IntraOpThreads,
+            InterOpNumThreads = options.InterOpThreads,
+        };
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
+        sessionOptions.AddSessionConfigEntry("session.inter_op.allow_spinning", options.AllowSpinning ? "1" : "0");
+        return sessionOptions;
+    }
 
     private static InferenceSession CreateSession(string modelPath, SessionOptions sessionOptions)
     {

@@ -3,6 +3,11 @@ using Inference.Core.Imaging;
 using Inference.Core.Model;
 using Inference.Core.Postprocessing;
 using Inference.Core.Telemetry;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace Inference.Core.Pipeline;
 
@@ -80,6 +85,21 @@ public sealed class DetectionPipeline
         var detections = Detector.Postprocessor.Process(output.ForImage(index), transform, options);
         activity?.SetTag("detections", detections.Count);
         return detections;
+    }
+
+    /// <summary>
+    /// Runs a small generated JPEG and PNG through every stage once, so the first real request does not pay for
+    /// compiling the decoders, the letterbox and the output decoder.
+    /// </summary>
+    public void WarmUp()
+    {
+        using var image = new Image<Rgb24>(64, 48, new Rgb24(90, 120, 150));
+        foreach (IImageEncoder encoder in new IImageEncoder[] { new JpegEncoder(), new PngEncoder() })
+        {
+            using var stream = new MemoryStream();
+            image.Save(stream, encoder);
+            Detect(stream.ToArray());
+        }
     }
 
     /// <summary>Checks request options against this model; an empty list means they are valid.</summary>

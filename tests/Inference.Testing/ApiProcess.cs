@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 
-namespace Inference.Api.Tests.Support;
+namespace Inference.Testing;
 
 /// <summary>
 /// The service as operators run it: its own process (<c>dotnet Inference.Api.dll</c>), configured by environment
@@ -27,9 +27,12 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static async Task<ApiProcess> StartAsync(IReadOnlyDictionary<string, string> environment)
+    public int Id => _process.Id;
+
+    /// <summary>Starts <c>Inference.Api.dll</c> from <paramref name="directory"/> (the caller's own output by default).</summary>
+    public static async Task<ApiProcess> StartAsync(IReadOnlyDictionary<string, string> environment, string? directory = null)
     {
-        var directory = AppContext.BaseDirectory;
+        directory ??= AppContext.BaseDirectory;
         var start = new ProcessStartInfo("dotnet", [Path.Combine(directory, "Inference.Api.dll"), "--urls", "http://127.0.0.1:0"])
         {
             WorkingDirectory = directory,

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using Inference.Core.Imaging;
+using Microsoft.ML.OnnxRuntime;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Inference.HttpBenchmark;
+
+/// <summary>The baseline: a bare ONNX Runtime session with default options, its input already a tensor.</summary>
+internal static class RawOrtThroughput
+{
+    public static RunResult Measure(BenchmarkSubject subject, int batch, TimeSpan duration)
+    {
+        using var session = new InferenceSession(subject.WeightsPath);
+        var input = subject.Manifest.Input;
+        var slot = LetterboxTensorizer.SlotLength(input);
+        var tensor = new float[batch * slot];
+        using (var image = Image.Load<Rgb24>(subject.Jpegs[0]))
+        {
+            for (var i = 0; i < batch; i++)
+            {
+                LetterboxTensorizer.Write(image, input, tensor.AsSpan(i * slot, slot));
+            }
+        }
+
+        using var value = OrtValue.CreateTensorValueFromMemory(tensor, [batch, 3, input.Height, input.Width]);
+        using var runOptions = new RunOptions();
+        string[] inputs = [session.InputNames[0]];
+        string[] outputs = [session.OutputNames[0]];
+        using (session.Run(runOptions, inputs, [value], outputs))
+        {
+        }
+
+        var images = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            using var results = session.Run(runOptions, inputs, [value], outputs);
+            images += batch;
+        }
+
+        return new RunResult(images / clock.Elapsed.TotalSeconds, images / batch, 0, 0, 0, 0);
+    }
+}
