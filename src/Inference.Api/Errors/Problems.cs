@@ -46,7 +46,8 @@ public static class Problems
     public static ProblemHttpResult NotReady(ModelHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
-        return Create(StatusCodes.Status503ServiceUnavailable, "not-ready", "The model is not ready", host.Reason, [new("state", host.State)]);
+        var (state, reason) = host.Status;
+        return Create(StatusCodes.Status503ServiceUnavailable, "not-ready", "The model is not ready", reason, [new("state", state)]);
     }
 
     public static ProblemHttpResult ShuttingDown() =>

@@ -39,27 +39,19 @@ public sealed class ModelHost(InferenceMetrics metrics) : IAsyncDisposable
 
     public LoadedModel? Model { get; private set; }
 
-    public ModelState State
+    /// <summary>State and reason read together, so a response never pairs one state with another's reason.</summary>
+    public (ModelState State, string Reason) Status
     {
         get
         {
             lock (_lock)
             {
-                return _status.State;
+                return _status;
             }
         }
     }
 
-    public string Reason
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _status.Reason;
-            }
-        }
-    }
+    public ModelState State => Status.State;
 
     public bool IsReady => State == ModelState.Ready;
 

@@ -2,73 +2,35 @@ using System.Buffers;
 
 namespace Inference.Core.Model;
 
-/// <summary>A pooled NCHW float32 buffer holding <see cref="BatchSize"/> image slots for one model run.</summary>
-public sealed class BatchTensor : IDisposable
+/// <summary>Float storage for a number of images, rented from a pool and returned on dispose.</summary>
+public abstract class PooledImageBuffer : IDisposable
 {
     private readonly ArrayPool<float> _pool;
     private float[]? _buffer;
 
-    internal BatchTensor(ArrayPool<float> pool, int batchSize, int slotLength)
+    private protected PooledImageBuffer(ArrayPool<float> pool, int imageCount, int imageLength)
     {
         _pool = pool;
-        BatchSize = batchSize;
-        SlotLength = slotLength;
-        _buffer = pool.Rent(batchSize * slotLength);
-    }
-
-    public int BatchSize { get; }
-
-    public int SlotLength { get; }
-
-    internal float[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(BatchTensor));
-
-    public Span<float> Slot(int index)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)BatchSize, nameof(index));
-        return Buffer.AsSpan(index * SlotLength, SlotLength);
-    }
-
-    internal Memory<float> Images(int start, int count) => Buffer.AsMemory(start * SlotLength, count * SlotLength);
-
-    public void Dispose()
-    {
-        if (_buffer is { } buffer)
-        {
-            _buffer = null;
-            _pool.Return(buffer);
-        }
-    }
-}
-
-/// <summary>The raw output of one run, per image, on pooled memory.</summary>
-public sealed class DetectorOutput : IDisposable
-{
-    private readonly ArrayPool<float> _pool;
-    private float[]? _buffer;
-
-    internal DetectorOutput(ArrayPool<float> pool, int batchSize, int imageLength)
-    {
-        _pool = pool;
-        BatchSize = batchSize;
+        ImageCount = imageCount;
         ImageLength = imageLength;
-        _buffer = pool.Rent(batchSize * imageLength);
+        _buffer = pool.Rent(imageCount * imageLength);
     }
 
-    public int BatchSize { get; }
-
-    /// <summary>Floats of output per image.</summary>
+    /// <summary>Floats per image.</summary>
     public int ImageLength { get; }
 
-    internal float[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(DetectorOutput));
+    private protected int ImageCount { get; }
 
-    public ReadOnlySpan<float> ForImage(int index)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)BatchSize, nameof(index));
-        return Buffer.AsSpan(index * ImageLength, ImageLength);
-    }
+    internal float[] Buffer => _buffer ?? throw new ObjectDisposedException(GetType().Name);
 
     internal Memory<float> Images(int start, int count) => Buffer.AsMemory(start * ImageLength, count * ImageLength);
 
+    private protected Span<float> Image(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)ImageCount, nameof(index));
+        return Buffer.AsSpan(index * ImageLength, ImageLength);
+    }
+
     public void Dispose()
     {
         if (_buffer is { } buffer)
@@ -76,5 +38,35 @@ public sealed class DetectorOutput : IDisposable
             _buffer = null;
             _pool.Return(buffer);
         }
+
+        GC.SuppressFinalize(this);
     }
+}
+
+/// <summary>A pooled NCHW float32 input holding <see cref="BatchSize"/> image slots for one model run.</summary>
+public sealed class BatchTensor : PooledImageBuffer
+{
+    internal BatchTensor(ArrayPool<float> pool, int batchSize, int slotLength)
+        : base(pool, batchSize, slotLength)
+    {
+    }
+
+    public int BatchSize => ImageCount;
+
+    public int SlotLength => ImageLength;
+
+    public Span<float> Slot(int index) => Image(index);
+}
+
+/// <summary>The raw output of one run, per image, on pooled memory.</summary>
+public sealed class DetectorOutput : PooledImageBuffer
+{
+    internal DetectorOutput(ArrayPool<float> pool, int batchSize, int imageLength)
+        : base(pool, batchSize, imageLength)
+    {
+    }
+
+    public int BatchSize => ImageCount;
+
+    public ReadOnlySpan<float> ForImage(int index) => Image(index);
 }

@@ -28,6 +28,7 @@ public sealed partial class OnnxDetector : IDisposable
     private readonly string[] _outputNames;
     private readonly long[] _outputShape;
     private readonly ILogger _logger;
+    private readonly SortedSet<int> _warmed = [];
 
     private OnnxDetector(
         InferenceSession session,
@@ -98,9 +99,16 @@ public sealed partial class OnnxDetector : IDisposable
     public string OutputName => _outputNames[0];
 
     /// <summary>Batch sizes already run once, so their first real request pays no allocation or kernel selection.</summary>
-    public IReadOnlyCollection<int> WarmedBatchSizes => _warmed;
-
-    private readonly SortedSet<int> _warmed = [];
+    public IReadOnlyCollection<int> WarmedBatchSizes
+    {
+        get
+        {
+            lock (_warmed)
+            {
+                return [.. _warmed];
+            }
+        }
+    }
 
     public static OnnxDetector Load(string modelPath, ModelManifest manifest, DetectorOptions? options = null, ILogger? logger = null)
     {

@@ -7,18 +7,15 @@ namespace Inference.Core.Postprocessing;
 /// sigmoided), with A the grid cells of every stride, finest first and row-major within a level:
 /// cx = (tx + gx)·s, cy = (ty + gy)·s, w = exp(tw)·s, h = exp(th)·s.
 /// </summary>
-public sealed class YoloxDecoder : IOutputDecoder
+public sealed class YoloxDecoder : ObjectnessDecoder
 {
     private readonly float[] _gridX;
     private readonly float[] _gridY;
     private readonly float[] _stride;
 
     public YoloxDecoder(int classCount, int inputWidth, int inputHeight, IReadOnlyList<int> strides)
+        : base(classCount, CountAnchors(inputWidth, inputHeight, strides))
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
-        ArgumentNullException.ThrowIfNull(strides);
-        ClassCount = classCount;
-        AnchorCount = CountAnchors(inputWidth, inputHeight, strides);
         _gridX = new float[AnchorCount];
         _gridY = new float[AnchorCount];
         _stride = new float[AnchorCount];
@@ -37,15 +34,7 @@ public sealed class YoloxDecoder : IOutputDecoder
         }
     }
 
-    public OutputFormat Format => OutputFormat.Yolox;
-
-    public int ClassCount { get; }
-
-    public int AnchorCount { get; }
-
-    public int OutputLength => (5 + ClassCount) * AnchorCount;
-
-    public bool NeedsNms => true;
+    public override OutputFormat Format => OutputFormat.Yolox;
 
     public static int CountAnchors(int inputWidth, int inputHeight, IReadOnlyList<int> strides)
     {
@@ -59,22 +48,13 @@ public sealed class YoloxDecoder : IOutputDecoder
         return count;
     }
 
-    public void Decode(ReadOnlySpan<float> output, float confidence, ReadOnlySpan<bool> allowedClasses, CandidateBuffer candidates)
+    protected override BoundingBox DecodeBox(ReadOnlySpan<float> row, int anchor)
     {
-        ArgumentNullException.ThrowIfNull(candidates);
-        var stride = 5 + ClassCount;
-        for (var i = 0; i < AnchorCount; i++)
-        {
-            var row = output.Slice(i * stride, stride);
-            if (RowMajorDecoding.TryScore(row, confidence, out var score, out var classId) && ClassMask.Allows(allowedClasses, classId))
-            {
-                var s = _stride[i];
-                var cx = (row[0] + _gridX[i]) * s;
-                var cy = (row[1] + _gridY[i]) * s;
-                var halfW = MathF.Exp(row[2]) * s * 0.5f;
-                var halfH = MathF.Exp(row[3]) * s * 0.5f;
-                candidates.Add(new Candidate(new BoundingBox(cx - halfW, cy - halfH, cx + halfW, cy + halfH), score, classId));
-            }
-        }
+        var s = _stride[anchor];
+        var cx = (row[0] + _gridX[anchor]) * s;
+        var cy = (row[1] + _gridY[anchor]) * s;
+        var halfW = MathF.Exp(row[2]) * s * 0.5f;
+        var halfH = MathF.Exp(row[3]) * s * 0.5f;
+        return new BoundingBox(cx - halfW, cy - halfH, cx + halfW, cy + halfH);
     }
 }
