@@ -7,7 +7,7 @@ namespace Inference.DemoModel;
 /// A thin, deterministic way to write an ONNX graph with the generated protobuf classes: every node output
 /// gets a sequential name, so the same calls always serialise to the same bytes.
 /// </summary>
-internal sealed class OnnxGraphBuilder(string graphName)
+public sealed class OnnxGraphBuilder(string graphName)
 {
     private readonly GraphProto _graph = new() { Name = graphName };
     private int _counter;
@@ -56,10 +56,10 @@ internal sealed class OnnxGraphBuilder(string graphName)
         return output;
     }
 
-    public static AttributeProto Int(string name, long value) =>
+    public static AttributeProto IntAttribute(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
-    public static AttributeProto Ints(string name, params long[] values)
+    public static AttributeProto IntsAttribute(string name, params long[] values)
     {
         var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
         attribute.Ints.AddRange(values);

@@ -76,7 +76,7 @@ public static class ShapesDetectorGraph
         var centrality = g.Node("Mul", [g.Node("Mul", [weightX, weightY]), bigEnough]);
         var scores = g.Node("Mul", [classMasks, centrality]);
 
-        var stacked = g.Node("Concat", [cx, cy, width, height, scores], Int("axis", 1));
+        var stacked = g.Node("Concat", [cx, cy, width, height, scores], IntAttribute("axis", 1));
         var outputShape = g.Int64s(0, 4 + ClassCount, AnchorCount);
         g.NodeNamed("Reshape", "output0", [stacked, outputShape]);
         g.Output("output0", batch, 4 + ClassCount, AnchorCount);
@@ -104,7 +104,7 @@ public static class ShapesDetectorGraph
         var bias = g.Floats(tests.Select(t => t.Bias).ToArray(), tests.Length);
         var margins = g.Node("Conv", [pixels, weights, bias]);
         var grouped = g.Node("Reshape", [margins, g.Int64s(0, classes.Count, ShapeClasses.TestsPerClass, height, width)]);
-        var weakest = g.Node("ReduceMin", [grouped], Ints("axes", 2), Int("keepdims", 0));
+        var weakest = g.Node("ReduceMin", [grouped], IntsAttribute("axes", 2), IntAttribute("keepdims", 0));
         var masks = Cast(g, g.Node("Greater", [weakest, g.Scalar(0)]));
         var labelWeights = g.Floats(Enumerable.Range(1, classes.Count).Select(i => (float)i).ToArray(), 1, classes.Count, 1, 1);
         return (masks, g.Node("Conv", [masks, labelWeights]));
@@ -166,5 +166,5 @@ public static class ShapesDetectorGraph
     }
 
     private static string Cast(OnnxGraphBuilder g, string input) =>
-        g.Node("Cast", [input], Int("to", (long)TensorProto.Types.DataType.Float));
+        g.Node("Cast", [input], IntAttribute("to", (long)TensorProto.Types.DataType.Float));
 }

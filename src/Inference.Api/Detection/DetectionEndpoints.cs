@@ -94,6 +94,12 @@ public static class DetectionEndpoints
             metrics.Outcome("cancelled");
             return Problems.Create(StatusCodes.Status499ClientClosedRequest, "client-closed-request", "Client closed request", "The client disconnected before the answer was ready.");
         }
+        catch (Exception)
+        {
+            // The exception handler answers 500 and logs it; the outcome still counts.
+            metrics.Outcome("error");
+            throw;
+        }
     }
 
     private static async Task<DetectionResponse[]> InferAllAsync(

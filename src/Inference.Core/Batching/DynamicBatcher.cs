@@ -194,9 +194,28 @@ public sealed partial class DynamicBatcher : IAsyncDisposable
     {
         await foreach (var batch in _batches.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            await WaitUntilFullOrDueAsync(batch).ConfigureAwait(false);
-            await CloseAsync(batch).ConfigureAwait(false);
-            Execute(batch);
+            try
+            {
+                await WaitUntilFullOrDueAsync(batch).ConfigureAwait(false);
+                await CloseAsync(batch).ConfigureAwait(false);
+                Execute(batch);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A failed run (a GPU out of memory, a bug) fails its own requests; the runner lives on for the next batch.
+                LogBatchFailed(_logger, batch.Reserved, ex);
+                _observer?.BatchFailed(batch.Reserved, ex);
+                batch.Tensor.Dispose();
+                foreach (var item in batch.Items)
+                {
+                    if (item?.TryStart() == true)
+                    {
+                        Interlocked.Decrement(ref _queued);
+                    }
+
+                    item?.Completion.TrySetException(ex);
+                }
+            }
         }
     }
 
@@ -268,17 +287,10 @@ public sealed partial class DynamicBatcher : IAsyncDisposable
             {
                 output = _pipeline.Detector.Run(tensor, live.Count);
             }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
+            catch (Exception ex)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                LogBatchFailed(_logger, live.Count, ex);
-                _observer?.BatchFailed(live.Count, ex);
-                foreach (var item in live)
-                {
-                    item.Completion.TrySetException(ex);
-                }
-
-                return;
+                throw;
             }
         }
 

@@ -1,9 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Google.Protobuf;
 using Inference.Core.Batching;
 using Inference.Core.Imaging;
+using Inference.Core.Model;
+using Inference.Core.Pipeline;
 using Inference.Testing;
 using Inference.DemoModel;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Inference.Core.Tests.Batching;
 
@@ -157,5 +161,53 @@ public sealed class DynamicBatcherTests(DemoModelFixture demo) : IClassFixture<D
         public void BatchCompleted(int batchSize, TimeSpan inference) => _sizes.Enqueue(batchSize);
 
         public void BatchFailed(int batchSize, Exception exception) => throw new InvalidOperationException("No batch should fail here.", exception);
+    }
+}
+
+/// <summary>A model that runs at batch 1 and fails at any larger batch, to prove the runner survives a failed run.</summary>
+public sealed class FailingBatchTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("failing-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task A_failed_batch_fails_its_own_requests_and_the_runner_serves_the_next()
+    {
+        var g = new OnnxGraphBuilder("fails_above_batch_one");
+        var images = g.Input("images", "batch", 3, 8, 8);
+
+        // Reshaping to a fixed batch of one is the bug: batch 2 has twice the elements and the run fails.
+        var flat = g.Node("Reshape", [images, g.Int64s(1, 3, 64)]);
+        var twoRows = g.Node("Slice", [flat, g.Int64s(0), g.Int64s(2), g.Int64s(1)]);
+        g.NodeNamed("Concat", "output0", [flat, twoRows], OnnxGraphBuilder.IntAttribute("axis", 1));
+        g.Output("output0", "batch", 5, 64);
+        var path = Path.Combine(_directory, "failing.onnx");
+        File.WriteAllBytes(path, g.Build(13, "test", "fails above batch 1", new Dictionary<string, string>()).ToByteArray());
+        var manifest = new ModelManifest
+        {
+            Name = "failing",
+            Version = "1",
+            Format = OutputFormat.Yolov8,
+            Input = new ModelInput { Width = 8, Height = 8 },
+            Classes = ["thing"],
+        };
+        using var detector = OnnxDetector.Load(path, manifest, new DetectorOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
+        var pipeline = new DetectionPipeline(detector);
+        await using var batcher = new DynamicBatcher(pipeline, new BatchingOptions { MaxBatchSize = 2, MaxDelayMs = 5_000 });
+        var image = TestImages.Png(TestImages.Gradient(32, 32));
+
+        var pair = new[] { Task.Run(() => batcher.InferAsync(image)), Task.Run(() => batcher.InferAsync(image)) };
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => Task.WhenAll(pair));
+        using var cancel = new CancellationTokenSource();
+        var lone = Task.Run(() => batcher.InferAsync(image, cancel.Token));
+        await Task.Delay(200);
+        await batcher.DisposeAsync();
+        using var served = await lone;
+
+        Assert.IsType<OnnxRuntimeException>(failure);
+        Assert.All(pair, t => Assert.True(t.IsFaulted));
+        Assert.Equal(1, served.BatchSize);
+        Assert.Equal(0, batcher.QueuedImages);
     }
 }
