@@ -44,14 +44,24 @@ public sealed class LifecycleTests
     public async Task A_model_that_cannot_load_stays_not_ready_with_the_reason()
     {
         await using var service = new ServiceHost(new Dictionary<string, string?> { ["Model:Manifest"] = "/nonexistent/manifest.json" }).Start();
-        await Task.Delay(500);
 
-        using var ready = await service.Client.GetAsync("/health/ready");
+        // Poll until the loader has given up; the model load runs in the background.
+        HttpStatusCode status;
+        ProblemAnswer problem;
+        var attempt = 0;
+        do
+        {
+            using var ready = await service.Client.GetAsync("/health/ready");
+            status = ready.StatusCode;
+            problem = await ready.ReadAs<ProblemAnswer>();
+            await Task.Delay(attempt++ == 0 ? 0 : 50);
+        }
+        while (problem.State != "failed" && attempt < 600);
+
         using var detect = await service.Client.PostAsync("/v1/detect", Requests.Raw(DemoModelFiles.GoldenScene().RenderPng()));
         using var live = await service.Client.GetAsync("/health/live");
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-        var problem = await ready.ReadAs<ProblemAnswer>();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("failed", problem.State);
         Assert.Contains("/nonexistent/manifest.json", problem.Detail, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, detect.StatusCode);
@@ -115,14 +125,20 @@ public sealed class LifecycleTests
         request.Headers.Add("traceparent", $"00-{TraceId}-00f067aa0ba902b7-01");
 
         using var response = await api.Client.SendAsync(request);
-        await Task.Delay(300);
+
+        // The console logger writes from a background queue: give it a moment under load.
+        bool Traced(JsonElement e) => e.GetProperty("Scopes").EnumerateArray().Any(s => s.TryGetProperty("TraceId", out var id) && id.GetString() == TraceId);
+        for (var attempt = 0; attempt < 200 && !api.LogEntries().Any(Traced); attempt++)
+        {
+            await Task.Delay(50);
+        }
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("shapes-demo", (await response.ReadAs<DetectAnswer>()).Model.Name);
         var entries = api.LogEntries();
         Assert.NotEmpty(entries);
         Assert.All(entries, e => Assert.True(e.TryGetProperty("LogLevel", out _) && e.TryGetProperty("Timestamp", out _)));
-        Assert.Contains(entries, e => e.GetProperty("Scopes").EnumerateArray().Any(s => s.TryGetProperty("TraceId", out var id) && id.GetString() == TraceId));
+        Assert.Contains(entries, Traced);
         Assert.Contains(entries, e => e.GetProperty("Message").GetString()!.Contains("ready", StringComparison.Ordinal));
     }
 }
