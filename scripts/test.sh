@@ -12,6 +12,9 @@ rm -rf "$results"
 export INFERENCE_FIXTURES="${INFERENCE_FIXTURES:-$root/../shared/fixtures}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+# Tests talk to loopback only: never let the AWS SDK probe the EC2 metadata endpoint for credentials.
+export AWS_EC2_METADATA_DISABLED=true
+
 # Test tools from Debian: promtool validates the /metrics exposition. Tests that need a tool fail (not skip) here.
 export INFERENCE_REQUIRE_TOOLS=1
 if ! command -v promtool >/dev/null 2>&1; then
@@ -20,6 +23,14 @@ if ! command -v promtool >/dev/null 2>&1; then
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
+# The S3 pin tests run against a real S3 server: a throwaway radosgw on 127.0.0.1, stopped however the run ends.
+trap 'bash "$root/scripts/s3-server.sh" stop >/dev/null 2>&1 || true' EXIT
+if s3_env="$(bash "$root/scripts/s3-server.sh" start)"; then
+  eval "$s3_env"
+else
+  echo "The S3 test server did not start; the tests that need it will fail." >&2
 fi
 
 status=0

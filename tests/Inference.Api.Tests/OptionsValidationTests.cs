@@ -36,7 +36,7 @@ public sealed class OptionsValidationTests
         Assert.Contains(key, Flatten(failure), StringComparison.Ordinal);
     }
 
-    private static string Flatten(Exception failure)
+    internal static string Flatten(Exception failure)
     {
         var messages = new List<string>();
         for (Exception? e = failure; e is not null; e = e.InnerException)
@@ -49,5 +49,22 @@ public sealed class OptionsValidationTests
         }
 
         return string.Join(" | ", messages);
+    }
+}
+
+public sealed class PinValidationTests
+{
+    [Theory]
+    [InlineData("s3://models/detector/model.onnx", null, null, "Model:Sha256 is required")]
+    [InlineData("https://models/detector/model.onnx", "ba7a9ececf133f62f7024237ff4c8ac65c8577d5c2eab3b2729bc840104f1fc8", null, "Model:Uri must be an s3://bucket/key URI")]
+    [InlineData("s3://models/detector/model.onnx", "not-a-hash", null, "Model:Sha256 must be 64 hexadecimal characters")]
+    [InlineData("s3://models/detector/model.onnx", "ba7a9ececf133f62f7024237ff4c8ac65c8577d5c2eab3b2729bc840104f1fc8", "models/x.onnx", "either Model:Path or Model:Uri")]
+    public async Task An_incomplete_or_contradictory_pin_stops_the_boot(string uri, string? sha256, string? path, string expected)
+    {
+        await using var service = new ServiceHost(new Dictionary<string, string?> { ["Model:Uri"] = uri, ["Model:Sha256"] = sha256, ["Model:Path"] = path });
+
+        var failure = Assert.ThrowsAny<Exception>(() => service.Start());
+
+        Assert.Contains(expected, OptionsValidationTests.Flatten(failure), StringComparison.Ordinal);
     }
 }

@@ -4,6 +4,7 @@ using Inference.Api.Model;
 using Inference.Api.Observability;
 using Inference.Core.Batching;
 using Inference.Core.Model;
+using Inference.Core.Sources;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,7 @@ public static class ServiceSetup
         services.AddValidatedOptions<BatchingOptions>("Batching", o => o.Validate());
         services.AddValidatedOptions<LimitsOptions>(LimitsOptions.Section, o => o.Validate());
         services.AddValidatedOptions<ShutdownOptions>(ShutdownOptions.Section, o => o.Validate());
+        services.AddValidatedOptions<S3Options>("S3", o => o.Validate());
 
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((kestrel, limits) => kestrel.Limits.MaxRequestBodySize = limits.Value.MaxBodyBytes);
         services.AddOptions<FormOptions>().Configure<IOptions<LimitsOptions>>((form, limits) =>

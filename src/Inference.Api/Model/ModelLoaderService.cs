@@ -5,13 +5,16 @@ using Inference.Core.Batching;
 using Inference.Core.Imaging;
 using Inference.Core.Model;
 using Inference.Core.Pipeline;
+using Inference.Core.Sources;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Api.Model;
 
 /// <summary>
-/// Loads the pinned model in the background as the host starts, so liveness answers at once while readiness
-/// waits for load, verification and a warm-up run at every batch size the scheduler can form.
+/// Loads the pinned model in the background once the server listens, so liveness answers at once while readiness
+/// reports each step: downloading (with progress), verifying, loading, warming up at every batch size. Any failure
+/// (a checksum mismatch, access denied, not found, the start-up deadline) leaves the service live but never ready,
+/// with the reason.
 /// </summary>
 internal sealed partial class ModelLoaderService(
     ModelHost host,
@@ -20,6 +23,7 @@ internal sealed partial class ModelLoaderService(
     IOptions<DetectorOptions> detectorOptions,
     IOptions<BatchingOptions> batchingOptions,
     IOptions<LimitsOptions> limits,
+    IOptions<S3Options> s3Options,
     IHostEnvironment environment,
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggerFactory) : BackgroundService
@@ -35,50 +39,59 @@ internal sealed partial class ModelLoaderService(
             await started.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
         }
 
-        await Task.Run(() => Load(stoppingToken), stoppingToken).ConfigureAwait(false);
+        await Task.Run(() => LoadAsync(stoppingToken), stoppingToken).ConfigureAwait(false);
     }
 
-    private void Load(CancellationToken stoppingToken)
+    private async Task LoadAsync(CancellationToken stoppingToken)
     {
+        var options = modelOptions.Value;
         var clock = Stopwatch.StartNew();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.StartupTimeoutSeconds));
+        var spec = Spec(options);
+        using var s3 = NeedsS3(spec) ? s3Options.Value.CreateClient(sdkRetries: false) : null;
         OnnxDetector? detector = null;
         try
         {
-            var manifestPath = ContentPaths.Resolve(modelOptions.Value.Manifest, environment.ContentRootPath);
-            host.Report(ModelState.Loading, $"Loading the model manifest {manifestPath}.");
-            var manifest = ModelManifest.Load(manifestPath);
-            var weights = modelOptions.Value.Path is { } configured
-                ? ContentPaths.Resolve(configured, environment.ContentRootPath)
-                : manifest.ResolvePath(manifest.Weights ?? throw new ModelLoadException($"Neither Model:Path nor the manifest's 'weights' names the ONNX file."));
+            host.Report(ModelState.Loading, $"Resolving the model: manifest {spec.Manifest}{(spec.Weights is { } pin ? $", weights {pin.Location}" : string.Empty)}.");
+            var fetcher = s3 is null ? null : new S3ObjectFetcher(s3, s3Options.Value, loggerFactory.CreateLogger<S3ObjectFetcher>());
+            var resolver = new ModelResolver(new ModelCache(options.CacheDirectory), fetcher);
+            var resolved = await resolver.ResolveAsync(spec, new ReadinessProgress(host), deadline.Token).ConfigureAwait(false);
+            if (resolved.Download is { FromCache: false } download)
+            {
+                metrics.ModelDownloaded(download.Bytes, download.Duration);
+            }
 
-            host.Report(ModelState.Loading, $"Loading and verifying {weights}.");
-            detector = OnnxDetector.Load(weights, manifest, detectorOptions.Value, loggerFactory.CreateLogger<OnnxDetector>());
+            var loadClock = Stopwatch.StartNew();
+            host.Report(ModelState.Loading, $"Loading and verifying {resolved.WeightsPath}.");
+            detector = OnnxDetector.Load(resolved.WeightsPath, resolved.Manifest, detectorOptions.Value, loggerFactory.CreateLogger<OnnxDetector>(), resolved.Download?.Sha256);
             var decoder = new ImageDecoder(new ImageLimits { MaxPixels = limits.Value.MaxPixels, MaxSide = limits.Value.MaxSide });
             var pipeline = new DetectionPipeline(detector, decoder, batchingOptions.Value.MaxBatchSize);
-            var sizes = Enumerable.Range(1, pipeline.MaxBatchSize).ToArray();
-            foreach (var size in sizes)
+            for (var size = 1; size <= pipeline.MaxBatchSize; size++)
             {
-                stoppingToken.ThrowIfCancellationRequested();
-                host.Report(ModelState.WarmingUp, $"Warming up batch size {size} of {sizes.Length}.");
+                deadline.Token.ThrowIfCancellationRequested();
+                host.Report(ModelState.WarmingUp, $"Warming up batch size {size} of {pipeline.MaxBatchSize}.");
                 detector.Warmup([size]);
             }
 
             pipeline.WarmUp();
             var batcher = new DynamicBatcher(pipeline, batchingOptions.Value, metrics, loggerFactory.CreateLogger<DynamicBatcher>());
-            metrics.ModelLoaded(detector, batcher);
+            metrics.ModelLoaded(detector, batcher, loadClock.Elapsed);
             host.Publish(new LoadedModel(detector, pipeline, batcher, clock.Elapsed));
-            LogReady(_logger, manifest.Name, manifest.Version, detector.ActiveProvider, clock.Elapsed.TotalMilliseconds);
+            LogReady(_logger, resolved.Manifest.Name, resolved.Manifest.Version, detector.ActiveProvider, clock.Elapsed.TotalMilliseconds);
             detector = null;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             host.Report(ModelState.Failed, "Shutdown began before the model was ready.");
         }
-        catch (Exception ex) when (ex is ModelLoadException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            // The process stays up and live, but never ready: the reason is what operators and deploy hooks see.
-            host.Report(ModelState.Failed, ex.Message);
-            LogFailed(_logger, ex);
+            Fail($"The start-up deadline (Model:StartupTimeoutSeconds = {options.StartupTimeoutSeconds}) passed. Last step: {host.Status.Reason}", null);
+        }
+        catch (Exception ex) when (ex is ModelSourceException or ModelLoadException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            Fail(ex.Message, ex);
         }
         finally
         {
@@ -86,9 +99,36 @@ internal sealed partial class ModelLoaderService(
         }
     }
 
+    // The process stays up and live, but never ready: the reason is what operators and deploy hooks see.
+    private void Fail(string reason, Exception? exception)
+    {
+        host.Report(ModelState.Failed, reason);
+        LogFailed(_logger, reason, exception);
+    }
+
+    private ModelSpec Spec(ModelOptions options)
+    {
+        var manifest = S3ObjectRef.IsS3Uri(options.Manifest) ? options.Manifest : ContentPaths.Resolve(options.Manifest, environment.ContentRootPath);
+        if (options.Uri is { } uri && S3ObjectRef.TryParse(uri, options.VersionId, out var weights))
+        {
+            return new ModelSpec(manifest, options.ManifestVersionId, null, new WeightsPin(weights, options.Sha256!));
+        }
+
+        var path = options.Path is { } local ? ContentPaths.Resolve(local, environment.ContentRootPath) : null;
+        return new ModelSpec(manifest, options.ManifestVersionId, path);
+    }
+
+    private static bool NeedsS3(ModelSpec spec) => spec.Weights is not null || S3ObjectRef.IsS3Uri(spec.Manifest);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Name} {Version} ready on {Provider} after {Milliseconds:0} ms")]
     private static partial void LogReady(ILogger logger, string name, string version, string provider, double milliseconds);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The model could not be loaded; the service stays not ready")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "The model could not be loaded; the service stays not ready: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string reason, Exception? exception);
+
+    /// <summary>Puts download progress into the readiness reason as it happens.</summary>
+    private sealed class ReadinessProgress(ModelHost host) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value) => host.Report(ModelState.Loading, value.ToString());
+    }
 }

@@ -27,6 +27,9 @@ public sealed class InferenceMetrics : IBatchObserver
     private readonly Counter _images;
     private readonly Counter _rejections;
     private readonly Counter _batchFailures;
+    private readonly Counter _downloadBytes;
+    private readonly Gauge _downloadSeconds;
+    private readonly Gauge _loadSeconds;
     private DynamicBatcher? _batcher;
 
     public InferenceMetrics()
@@ -47,16 +50,26 @@ public sealed class InferenceMetrics : IBatchObserver
         _images = factory.CreateCounter("inference_images_total", "Images run through the model.");
         _rejections = factory.CreateCounter("inference_rejections_total", "Requests refused before inference, by reason.", ["reason"]);
         _batchFailures = factory.CreateCounter("inference_batch_failures_total", "Batches the model failed to run.");
+        _downloadBytes = factory.CreateCounter("inference_model_download_bytes_total", "Bytes of model weights downloaded (cache hits download nothing).");
+        _downloadSeconds = factory.CreateGauge("inference_model_download_duration_seconds", "How long the last weights download took.");
+        _loadSeconds = factory.CreateGauge("inference_model_load_duration_seconds", "Session load, verification and warm-up time of the served model.");
         DotNetStats.Register(Registry);
         Registry.AddBeforeCollectCallback(() => _queuedImages.Set(_batcher?.QueuedImages ?? 0));
     }
 
     public CollectorRegistry Registry { get; }
 
-    public void ModelLoaded(OnnxDetector detector, DynamicBatcher batcher)
+    public void ModelDownloaded(long bytes, TimeSpan duration)
+    {
+        _downloadBytes.Inc(bytes);
+        _downloadSeconds.Set(duration.TotalSeconds);
+    }
+
+    public void ModelLoaded(OnnxDetector detector, DynamicBatcher batcher, TimeSpan loadDuration)
     {
         ArgumentNullException.ThrowIfNull(detector);
         _batcher = batcher;
+        _loadSeconds.Set(loadDuration.TotalSeconds);
         _modelInfo.WithLabels(detector.Manifest.Name, detector.Manifest.Version, detector.Sha256, detector.ActiveProvider).Set(1);
     }
 

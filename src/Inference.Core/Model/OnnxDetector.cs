@@ -110,7 +110,8 @@ public sealed partial class OnnxDetector : IDisposable
         }
     }
 
-    public static OnnxDetector Load(string modelPath, ModelManifest manifest, DetectorOptions? options = null, ILogger? logger = null)
+    /// <param name="verifiedSha256">The weights' hash when the caller has just verified it (a cache fetch), to skip hashing them again.</param>
+    public static OnnxDetector Load(string modelPath, ModelManifest manifest, DetectorOptions? options = null, ILogger? logger = null, string? verifiedSha256 = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         options ??= new DetectorOptions();
@@ -125,7 +126,7 @@ public sealed partial class OnnxDetector : IDisposable
             throw new ModelLoadException($"The model file '{modelPath}' does not exist.");
         }
 
-        var sha256 = Model.Sha256.OfFile(modelPath);
+        var sha256 = verifiedSha256?.ToLowerInvariant() ?? Model.Sha256.OfFile(modelPath);
         if (manifest.Sha256 is { } expected && !string.Equals(expected, sha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new ModelLoadException($"Checksum mismatch: '{modelPath}' has SHA-256 {sha256}, but the manifest pins {expected.ToLowerInvariant()}.");

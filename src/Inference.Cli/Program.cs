@@ -1,0 +1,3 @@
+using Inference.Cli;
+
+return await InferenceCli.RunAsync(args, Console.Out, Console.Error);
