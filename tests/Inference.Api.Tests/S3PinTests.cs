@@ -45,6 +45,7 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
             var metrics = await service.MetricsAsync();
             Assert.Equal(v1.Weights.Size, MetricsText.Value(metrics, "inference_model_download_bytes_total"));
             Assert.True(MetricsText.Value(metrics, "inference_model_load_duration_seconds") > 0);
+            Assert.True(MetricsText.Value(metrics, "inference_model_download_duration_seconds") > 0);
         }
 
         await using (var again = await new ServiceHost(Pinned(v1)).StartAsync())
@@ -76,7 +77,8 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
         settings["Model:Sha256"] = new string('0', 64);
         settings.Remove("Model:ManifestVersionId");
 
-        await using var service = new ServiceHost(WithoutManifestSha(settings)).Start();
+        settings["Model:Manifest"] = ManifestWithoutSha();
+        await using var service = new ServiceHost(settings).Start();
         var problem = await WaitForFailureAsync(service);
 
         Assert.Contains("mismatch", problem.Detail, StringComparison.OrdinalIgnoreCase);
@@ -131,6 +133,68 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(20));
     }
 
+    [SkippableFact]
+    public async Task Readiness_reports_download_progress_and_a_wrong_secret_as_access_denied()
+    {
+        S3TestServer.Require();
+        var bucket = await S3TestServer.CreateBucketAsync();
+
+        // 40 MiB arriving as 1 MiB ranges one at a time: long enough to watch the progress.
+        var big = new byte[40 << 20];
+        new Random(9).NextBytes(big);
+        var weights = await S3TestServer.PutAsync(bucket, "models/big/model.onnx", big);
+        var environment = new Dictionary<string, string>
+        {
+            ["Model__Uri"] = weights.Uri,
+            ["Model__VersionId"] = weights.VersionId!,
+            ["Model__Sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(big)),
+            ["Model__CacheDirectory"] = CacheDirectory,
+            ["Model__Manifest"] = ManifestWithoutSha(),
+            ["S3__ServiceUrl"] = S3TestServer.ServiceUrl!,
+            ["S3__ParallelDownloads"] = "1",
+            ["S3__PartSizeBytes"] = "1048576",
+            ["S3__ParallelThresholdBytes"] = "1048576",
+        };
+
+        var reasons = new List<string>();
+        await using (var api = await ApiProcess.StartAsync(environment))
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            string state;
+            do
+            {
+                using var response = await api.Client.GetAsync("/health/ready");
+                var problem = await response.ReadAs<ProblemAnswer>();
+                state = problem.State ?? "ready";
+                reasons.Add(problem.Detail ?? string.Empty);
+                await Task.Delay(20);
+            }
+            while (state is "loading" && DateTime.UtcNow < deadline);
+
+            // The bytes were not a model: once downloaded and verified, loading them fails, with the reason.
+            Assert.Equal("failed", state);
+        }
+
+        Assert.Contains(reasons, r => r.StartsWith($"Downloading {weights}", StringComparison.Ordinal) && r.Contains("MiB (", StringComparison.Ordinal));
+        Assert.Contains("could not be loaded as an ONNX model", reasons[^1], StringComparison.Ordinal);
+
+        environment["AWS_SECRET_ACCESS_KEY"] = "not-the-secret";
+        environment["Model__CacheDirectory"] = Path.Combine(_directory, "other-cache");
+        await using var denied = await ApiProcess.StartAsync(environment);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        ProblemAnswer refusal;
+        do
+        {
+            using var response = await denied.Client.GetAsync("/health/ready");
+            refusal = await response.ReadAs<ProblemAnswer>();
+            await Task.Delay(20);
+        }
+        while (refusal.State != "failed" && clock.Elapsed < TimeSpan.FromSeconds(30));
+
+        Assert.StartsWith("Access denied", refusal.Detail, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"Access denied took {clock.Elapsed} to report: a retry storm?");
+    }
+
     private static async Task<ModelPin> PushAsync(string bucket, string weights)
     {
         using var s3 = S3TestServer.Client();
@@ -145,13 +209,12 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
         return settings;
     }
 
-    // The pushed manifest pins the real hash; a local manifest without one lets the wrong pin reach the download.
-    private Dictionary<string, string?> WithoutManifestSha(Dictionary<string, string?> settings)
+    // The pushed manifest pins the real hash; a local manifest without one lets a wrong pin reach the download.
+    private string ManifestWithoutSha()
     {
         var path = Path.Combine(_directory, "manifest.json");
         File.WriteAllText(path, (Demo with { Sha256 = null, Weights = null, Golden = [] }).ToJson());
-        settings["Model:Manifest"] = path;
-        return settings;
+        return path;
     }
 
     private static async Task<ProblemAnswer> WaitForFailureAsync(ServiceHost service)

@@ -82,6 +82,33 @@ public sealed class ModelPushTests
     }
 
     [SkippableFact]
+    public async Task Large_weights_go_up_as_a_multipart_upload_with_their_hash()
+    {
+        S3TestServer.Require();
+        var bucket = await S3TestServer.CreateBucketAsync();
+        var weights = Path.Combine(Path.GetTempPath(), $"big-{Guid.NewGuid():N}.onnx");
+        var bytes = new byte[20 << 20];
+        new Random(3).NextBytes(bytes);
+        await File.WriteAllBytesAsync(weights, bytes);
+        try
+        {
+            var run = await CliRun.RunAsync("model", "push", "--weights", weights, "--manifest", RepositoryPaths.DemoManifest, "--bucket", bucket, "--endpoint", S3TestServer.ServiceUrl!, "--json");
+
+            Assert.True(run.ExitCode == 0, run.Error);
+            var pinned = JsonDocument.Parse(run.Output).RootElement.GetProperty("weights");
+            using var s3 = S3TestServer.Client();
+            var head = await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = $"models/shapes-demo/{Path.GetFileName(weights)}", VersionId = pinned.GetProperty("version_id").GetString() });
+            Assert.Matches("-[0-9]+\"?$", head.ETag);
+            Assert.Equal(bytes.Length, head.ContentLength);
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), head.Metadata["sha256"]);
+        }
+        finally
+        {
+            File.Delete(weights);
+        }
+    }
+
+    [SkippableFact]
     public async Task A_bucket_without_versioning_is_refused()
     {
         S3TestServer.Require();
