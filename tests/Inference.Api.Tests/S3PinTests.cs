@@ -121,7 +121,7 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
             ["Model:Sha256"] = Demo.Sha256,
             ["Model:CacheDirectory"] = CacheDirectory,
             ["Model:StartupTimeoutSeconds"] = "3",
-            ["S3:ServiceUrl"] = $"http://127.0.0.1:{FreePort()}",
+            ["S3:ServiceUrl"] = $"http://127.0.0.1:{LoopbackPorts.Free()}",
             ["S3:MaxAttempts"] = "20",
         };
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -233,12 +233,5 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
 
             await Task.Delay(50);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

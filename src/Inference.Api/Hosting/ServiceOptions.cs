@@ -1,3 +1,5 @@
+using Inference.Core.Sources;
+
 namespace Inference.Api.Hosting;
 
 /// <summary>
@@ -38,14 +40,14 @@ public sealed class ModelOptions
         {
             yield return "Model:Manifest must name the model manifest.";
         }
-        else if (Inference.Core.Sources.S3ObjectRef.IsS3Uri(Manifest) && !Inference.Core.Sources.S3ObjectRef.TryParse(Manifest, ManifestVersionId, out _))
+        else if (S3ObjectRef.IsS3Uri(Manifest) && !S3ObjectRef.TryParse(Manifest, ManifestVersionId, out _))
         {
             yield return $"Model:Manifest must be s3://bucket/key when it names S3 (got '{Manifest}').";
         }
 
         if (Uri is not null)
         {
-            if (!Inference.Core.Sources.S3ObjectRef.TryParse(Uri, VersionId, out _))
+            if (!S3ObjectRef.TryParse(Uri, VersionId, out _))
             {
                 yield return $"Model:Uri must be an s3://bucket/key URI (got '{Uri}').";
             }
@@ -61,7 +63,7 @@ public sealed class ModelOptions
             }
         }
 
-        if (Sha256 is { Length: > 0 } sha && !Inference.Core.Model.Sha256.IsValidHex(sha))
+        if (Sha256 is { Length: > 0 } sha && !Core.Model.Sha256.IsValidHex(sha))
         {
             yield return $"Model:Sha256 must be 64 hexadecimal characters (got '{sha}').";
         }

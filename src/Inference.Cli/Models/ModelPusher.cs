@@ -7,15 +7,20 @@ using Inference.Core.Sources;
 namespace Inference.Cli.Models;
 
 /// <summary>The bucket cannot hold pins: without versioning an object's content can change under its name.</summary>
-public sealed class BucketNotVersionedException(string message) : Exception(message)
+public sealed class BucketNotVersionedException : Exception
 {
     public BucketNotVersionedException()
-        : this("The bucket does not have versioning enabled.")
+        : base("The bucket does not have versioning enabled.")
+    {
+    }
+
+    public BucketNotVersionedException(string message)
+        : base(message)
     {
     }
 
     public BucketNotVersionedException(string message, Exception innerException)
-        : this(message + " " + innerException?.Message)
+        : base(message, innerException)
     {
     }
 }

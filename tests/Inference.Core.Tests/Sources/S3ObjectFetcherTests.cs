@@ -149,7 +149,7 @@ public sealed class S3ObjectFetcherTests(ITestOutputHelper output) : IDisposable
     public async Task An_unreachable_server_is_retried_with_backoff_then_reported_unavailable()
     {
         // Nothing listens on this loopback port: every attempt is refused, which is transient.
-        var options = new S3Options { ServiceUrl = $"http://127.0.0.1:{FreePort()}", MaxAttempts = 3 };
+        var options = new S3Options { ServiceUrl = $"http://127.0.0.1:{LoopbackPorts.Free()}", MaxAttempts = 3 };
         var clock = Stopwatch.StartNew();
         var client = options.CreateClient(sdkRetries: false, new BasicAWSCredentials("unused", "unused"));
 
@@ -179,13 +179,6 @@ public sealed class S3ObjectFetcherTests(ITestOutputHelper output) : IDisposable
     [InlineData("s3://bucket/")]
     [InlineData("s3:///key")]
     public void Malformed_s3_uris_are_refused(string uri) => Assert.False(S3ObjectRef.TryParse(uri, null, out _));
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed class InlineProgress(Action<DownloadProgress> report) : IProgress<DownloadProgress>
     {
