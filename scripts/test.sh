@@ -25,13 +25,15 @@ if ! command -v promtool >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 
-# The S3 pin tests run against a real S3 server: a throwaway radosgw on 127.0.0.1, stopped however the run ends.
-trap 'bash "$root/scripts/s3-server.sh" stop >/dev/null 2>&1 || true' EXIT
-if s3_env="$(bash "$root/scripts/s3-server.sh" start)"; then
-  eval "$s3_env"
-else
-  echo "The S3 test server did not start; the tests that need it will fail." >&2
-fi
+# Real servers on 127.0.0.1 for the tests: radosgw (S3 pins) and jongodb (the registry), stopped however the run ends.
+trap 'bash "$root/scripts/s3-server.sh" stop >/dev/null 2>&1 || true; bash "$root/scripts/mongo-server.sh" stop >/dev/null 2>&1 || true' EXIT
+for server in s3 mongo; do
+  if server_env="$(bash "$root/scripts/$server-server.sh" start)"; then
+    eval "$server_env"
+  else
+    echo "The $server test server did not start; the tests that need it will fail." >&2
+  fi
+done
 
 status=0
 dotnet build Inference.sln -c Release -nologo -v quiet || status=$?
