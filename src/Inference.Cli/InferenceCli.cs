@@ -1,5 +1,8 @@
 using System.CommandLine;
+using Inference.Cli.Deploy;
 using Inference.Cli.Models;
+using Inference.Cli.Registry;
+using Inference.Cli.Roboflow;
 
 namespace Inference.Cli;
 
@@ -8,8 +11,11 @@ public static class InferenceCli
 {
     public static RootCommand Create()
     {
-        var root = new RootCommand("inference: push and pin models, and operate the detection service.");
+        var root = new RootCommand("inference: push and pin models, keep the registry, render deployments.");
         root.Subcommands.Add(ModelCommands.Create());
+        root.Subcommands.Add(RegistryCommands.Create());
+        root.Subcommands.Add(DeployCommands.Create());
+        root.Subcommands.Add(RoboflowCommands.Create());
         return root;
     }
 

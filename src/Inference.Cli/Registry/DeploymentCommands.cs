@@ -1,0 +1,184 @@
+using System.CommandLine;
+using Inference.Registry.Deployments;
+using Inference.Registry.Models;
+using Inference.Registry.Storage;
+using Spectre.Console;
+
+namespace Inference.Cli.Registry;
+
+/// <summary><c>inference registry deployment start|finish|list|current|rollback-target</c>.</summary>
+internal static class DeploymentCommands
+{
+    public static Command Create(RegistryGlobals globals)
+    {
+        var deployment = new Command("deployment", "The deployment audit trail, and where a rollback goes.");
+        deployment.Subcommands.Add(Start(globals));
+        deployment.Subcommands.Add(Finish(globals));
+        deployment.Subcommands.Add(List(globals));
+        deployment.Subcommands.Add(Current(globals));
+        deployment.Subcommands.Add(RollbackTarget(globals));
+        return deployment;
+    }
+
+    private static Option<string> EnvironmentOption(bool required = true) => new("--environment") { Required = required, Description = RegistryNames.All<DeploymentEnvironment>() };
+
+    private static Option<string> TargetOption(bool required = true) => new("--target") { Required = required, Description = RegistryNames.All<DeploymentTarget>() };
+
+    private static Command Start(RegistryGlobals globals)
+    {
+        var model = new Option<string>("--model") { Required = true, Description = "name@version" };
+        var environment = EnvironmentOption();
+        var target = TargetOption();
+        var strategy = new Option<string>("--strategy") { Required = true, Description = RegistryNames.All<DeploymentStrategy>() };
+        var image = new Option<string?>("--image") { Description = "repository@sha256:digest" };
+        var taskDefinition = new Option<string?>("--task-definition-arn");
+        var lambdaVersion = new Option<string?>("--lambda-version");
+        var lambdaAlias = new Option<string?>("--lambda-alias");
+        var codeDeploy = new Option<string?>("--codedeploy-id");
+        var commit = new Option<string?>("--commit");
+        var command = new Command("start", "Record a deployment in progress; prints its id.") { model, environment, target, strategy, image, taskDefinition, lambdaVersion, lambdaAlias, codeDeploy, commit };
+        command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
+        {
+            var (name, version) = RegistryGlobals.Reference(result.GetValue(model)!);
+            var started = await registry.Deployments.StartAsync(
+                new DeploymentDocument
+                {
+                    ModelName = name,
+                    ModelVersion = version,
+                    Environment = RegistryGlobals.Parse<DeploymentEnvironment>(result.GetValue(environment), "--environment"),
+                    Target = RegistryGlobals.Parse<DeploymentTarget>(result.GetValue(target), "--target"),
+                    Strategy = RegistryGlobals.Parse<DeploymentStrategy>(result.GetValue(strategy), "--strategy"),
+                    Image = result.GetValue(image),
+                    TaskDefinitionArn = result.GetValue(taskDefinition),
+                    LambdaVersion = result.GetValue(lambdaVersion),
+                    LambdaAlias = result.GetValue(lambdaAlias),
+                    CodeDeployDeploymentId = result.GetValue(codeDeploy),
+                    Commit = result.GetValue(commit) ?? Environment.GetEnvironmentVariable("GITHUB_SHA"),
+                    Actor = result.GetValue(globals.Actor)!,
+                },
+                cancellationToken).ConfigureAwait(false);
+            if (result.GetValue(globals.Json))
+            {
+                CliOutput.WriteJson(result, started);
+            }
+            else
+            {
+                CliOutput.Out(result).WriteLine(started.Id.ToString());
+            }
+
+            return CliOutput.Success;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command Finish(RegistryGlobals globals)
+    {
+        var id = new Option<string>("--id") { Required = true };
+        var status = new Option<string>("--status") { Required = true, Description = "succeeded|failed|rolled-back|stopped" };
+        var reason = new Option<string?>("--reason");
+        var command = new Command("finish", "Finish a deployment in progress.") { id, status, reason };
+        command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
+        {
+            var finished = await registry.Deployments.FinishAsync(result.GetValue(id)!, RegistryGlobals.Parse<DeploymentStatus>(result.GetValue(status), "--status"), result.GetValue(reason), cancellationToken).ConfigureAwait(false);
+            Print(result, globals, [finished], single: true);
+            return CliOutput.Success;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command List(RegistryGlobals globals)
+    {
+        var environment = EnvironmentOption(required: false);
+        var target = TargetOption(required: false);
+        var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 20 };
+        var command = new Command("list", "Deployments, newest first.") { environment, target, limit };
+        command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
+        {
+            var deployments = await registry.Deployments.ListAsync(
+                RegistryGlobals.ParseOptional<DeploymentEnvironment>(result.GetValue(environment), "--environment"),
+                RegistryGlobals.ParseOptional<DeploymentTarget>(result.GetValue(target), "--target"),
+                result.GetValue(limit),
+                cancellationToken).ConfigureAwait(false);
+            Print(result, globals, deployments, single: false);
+            return CliOutput.Success;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command Current(RegistryGlobals globals)
+    {
+        var environment = EnvironmentOption();
+        var target = TargetOption();
+        var command = new Command("current", "The deployment serving now: the latest that succeeded.") { environment, target };
+        command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
+        {
+            var current = await registry.Deployments.CurrentAsync(
+                RegistryGlobals.Parse<DeploymentEnvironment>(result.GetValue(environment), "--environment"),
+                RegistryGlobals.Parse<DeploymentTarget>(result.GetValue(target), "--target"),
+                cancellationToken).ConfigureAwait(false);
+            Print(result, globals, [current], single: true);
+            return CliOutput.Success;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command RollbackTarget(RegistryGlobals globals)
+    {
+        var environment = EnvironmentOption();
+        var target = TargetOption();
+        var command = new Command("rollback-target", "The last succeeded deployment before the current one, with its model pin and task definition.") { environment, target };
+        command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
+        {
+            var rollback = await registry.Deployments.RollbackTargetAsync(
+                RegistryGlobals.Parse<DeploymentEnvironment>(result.GetValue(environment), "--environment"),
+                RegistryGlobals.Parse<DeploymentTarget>(result.GetValue(target), "--target"),
+                cancellationToken).ConfigureAwait(false);
+            if (result.GetValue(globals.Json))
+            {
+                CliOutput.WriteJson(result, new { rollback.Current, rollback.Target, model = rollback.Model, environment = rollback.Model.Artifact.Environment });
+                return CliOutput.Success;
+            }
+
+            var output = CliOutput.Out(result);
+            output.WriteLine($"Current:  {Describe(rollback.Current)}");
+            output.WriteLine($"Rollback: {Describe(rollback.Target)}");
+            output.WriteLine($"Task definition: {rollback.Target.TaskDefinitionArn ?? "-"}");
+            output.WriteLine($"Image: {rollback.Target.Image ?? "-"}");
+            foreach (var (key, value) in rollback.Model.Artifact.Environment)
+            {
+                output.WriteLine($"{key}={value}");
+            }
+
+            return CliOutput.Success;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static string Describe(DeploymentDocument d) => $"{d.ModelName}@{d.ModelVersion} since {d.StartedAt:yyyy-MM-dd HH:mm} ({d.Id})";
+
+    private static void Print(ParseResult result, RegistryGlobals globals, IReadOnlyList<DeploymentDocument> deployments, bool single)
+    {
+        if (result.GetValue(globals.Json))
+        {
+            CliOutput.WriteJson(result, single ? deployments[0] : deployments);
+            return;
+        }
+
+        var table = CliOutput.Table("id", "model", "environment", "target", "strategy", "status", "started", "finished", "actor");
+        foreach (var d in deployments)
+        {
+            table.AddRow(
+                d.Id.ToString(),
+                $"{d.ModelName}@{d.ModelVersion}",
+                RegistryNames.Of(d.Environment),
+                RegistryNames.Of(d.Target),
+                RegistryNames.Of(d.Strategy),
+                RegistryNames.Of(d.Status),
+                $"{d.StartedAt:yyyy-MM-dd HH:mm:ss}",
+                d.FinishedAt is { } at ? $"{at:yyyy-MM-dd HH:mm:ss}" : "-",
+                d.Actor);
+        }
+
+        CliOutput.Write(result, table);
+    }
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Inference.Core.Model;
+using Inference.Testing;
+
+namespace Inference.Cli.Tests;
+
+/// <summary>The registry verbs end to end, against jongodb and radosgw, as a workflow would call them.</summary>
+public sealed class RegistryCommandTests : IDisposable
+{
+    private static readonly ModelManifest Demo = ModelManifest.Load(RepositoryPaths.DemoManifest);
+    private readonly string _directory = Directory.CreateTempSubdirectory("registry-cli-").FullName;
+    private readonly string _database = MongoTestServer.NewDatabaseName();
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private Task<CliRun> Registry(params string[] args) =>
+        CliRun.RunAsync(["registry", .. args, "--mongo-uri", MongoTestServer.Uri!, "--database", _database, "--endpoint", S3TestServer.ServiceUrl!, "--actor", "ci-bot"]);
+
+    private async Task<string> PushAsync(string bucket)
+    {
+        var run = await CliRun.RunAsync("model", "push", "--weights", Demo.ResolvePath(Demo.Weights!), "--manifest", RepositoryPaths.DemoManifest, "--bucket", bucket, "--endpoint", S3TestServer.ServiceUrl!, "--json");
+        Assert.True(run.ExitCode == 0, run.Error);
+        var path = Path.Combine(_directory, $"pin-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, run.Output);
+        return path;
+    }
+
+    private static JsonElement Json(CliRun run)
+    {
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
+        return JsonDocument.Parse(run.Output).RootElement;
+    }
+
+    [SkippableFact]
+    public async Task Register_promote_deploy_roll_back_and_render_a_task_definition()
+    {
+        MongoTestServer.Require();
+        S3TestServer.Require();
+        var bucket = await S3TestServer.CreateBucketAsync();
+
+        var dataset = Json(await Registry("dataset", "register", "--name", "shapes", "--source", "roboflow", "--workspace", "acme", "--project", "shapes", "--source-version", "3", "--classes", "red,green,blue,yellow", "--split", "train=70", "--split", "valid=20", "--json"));
+        var v1 = Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket), "--framework", "ultralytics", "--map50", "0.91", "--hyperparameter", "lr0=0.01", "--json"));
+        var v2 = Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket), "--json"));
+        Json(await Registry("model", "promote", "detector@2", "--to", "production", "--target", "ecs", "--reason", "release", "--json"));
+
+        var deployments = new List<string>();
+        foreach (var version in new[] { 1, 2 })
+        {
+            var id = (await Registry("deployment", "start", "--model", $"detector@{version}", "--environment", "production", "--target", "ecs", "--strategy", "blue-green",
+                "--image", $"registry.example/detector@sha256:{new string((char)('a' + version), 64)}", "--task-definition-arn", $"arn:aws:ecs:us-east-1:1:task-definition/detector:{version}")).Output.Trim();
+            Json(await Registry("deployment", "finish", "--id", id, "--status", "succeeded", "--json"));
+            deployments.Add(id);
+        }
+
+        var rollback = Json(await Registry("deployment", "rollback-target", "--environment", "production", "--target", "ecs", "--json"));
+        var current = Json(await Registry("deployment", "current", "--environment", "production", "--target", "ecs", "--json"));
+        var lineage = Json(await Registry("model", "lineage", "detector@1", "--json"));
+
+        Assert.Equal(1, dataset.GetProperty("version").GetInt32());
+        Assert.Equal("roboflow", dataset.GetProperty("source").GetProperty("kind").GetString());
+        Assert.Equal(1, v1.GetProperty("version").GetInt32());
+        Assert.Equal(2, v2.GetProperty("version").GetInt32());
+        Assert.Equal("yolov8", v1.GetProperty("artifact").GetProperty("format").GetString());
+        Assert.Equal(640, v1.GetProperty("artifact").GetProperty("input_width").GetInt32());
+        Assert.Equal(Demo.Sha256, v1.GetProperty("artifact").GetProperty("weights").GetProperty("sha256").GetString());
+        Assert.Equal("ci-bot", v1.GetProperty("created_by").GetString());
+        Assert.Equal(deployments[1], current.GetProperty("id").GetString());
+        Assert.Equal(deployments[0], rollback.GetProperty("target").GetProperty("id").GetString());
+        Assert.Equal("arn:aws:ecs:us-east-1:1:task-definition/detector:1", rollback.GetProperty("target").GetProperty("task_definition_arn").GetString());
+        Assert.Equal(v1.GetProperty("artifact").GetProperty("weights").GetProperty("version_id").GetString(), rollback.GetProperty("environment").GetProperty("Model__VersionId").GetString());
+        Assert.Equal("shapes", lineage.GetProperty("dataset").GetProperty("name").GetString());
+        Assert.Equal("acme", lineage.GetProperty("dataset").GetProperty("source").GetProperty("workspace").GetString());
+        Assert.Equal(1, lineage.GetProperty("deployments").GetArrayLength());
+
+        var template = Path.Combine(_directory, "task-definition.json");
+        await File.WriteAllTextAsync(template, """
+            { "family": "detector", "networkMode": "awsvpc",
+              "containerDefinitions": [
+                { "name": "detector", "image": "<IMAGE>", "environment": [ { "name": "Model__Uri", "value": "<MODEL_URI>" }, { "name": "ASPNETCORE_HTTP_PORTS", "value": "8080" } ] },
+                { "name": "sidecar", "image": "busybox" } ] }
+            """);
+        var rendered = Path.Combine(_directory, "rendered.json");
+        var render = await CliRun.RunAsync("deploy", "render-task-definition", "--model", "detector@1", "--image", "registry.example/detector@sha256:abc", "--template", template, "--output", rendered,
+            "--mongo-uri", MongoTestServer.Uri!, "--database", _database);
+
+        Assert.True(render.ExitCode == 0, render.Error);
+        var task = JsonNode.Parse(await File.ReadAllTextAsync(rendered))!;
+        var container = task["containerDefinitions"]![0]!;
+        var environment = container["environment"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => (string)e!["value"]!);
+        Assert.Equal("registry.example/detector@sha256:abc", (string)container["image"]!);
+        Assert.Equal(v1.GetProperty("artifact").GetProperty("weights").GetProperty("uri").GetString(), environment["Model__Uri"]);
+        Assert.Equal(Demo.Sha256, environment["Model__Sha256"]);
+        Assert.Equal("8080", environment["ASPNETCORE_HTTP_PORTS"]);
+        Assert.Equal(5 + 1, environment.Count);
+        Assert.Equal("busybox", (string)task["containerDefinitions"]![1]!["image"]!);
+    }
+
+    [SkippableFact]
+    public async Task Tables_are_readable_and_failures_exit_non_zero_with_a_sentence()
+    {
+        MongoTestServer.Require();
+        S3TestServer.Require();
+        var bucket = await S3TestServer.CreateBucketAsync();
+        await Registry("dataset", "register", "--name", "shapes", "--classes", "red,green,blue,yellow", "--version", "2");
+
+        var duplicate = await Registry("dataset", "register", "--name", "shapes", "--classes", "red", "--version", "2");
+        var missingDataset = await Registry("model", "register", "--name", "detector", "--dataset", "shapes@9", "--pin", await PushAsync(bucket));
+        var badStatus = await Registry("model", "list", "--status", "live");
+        await Registry("model", "register", "--name", "detector", "--dataset", "shapes@2", "--pin", await PushAsync(bucket));
+        var table = await Registry("model", "list");
+
+        Assert.Equal(1, duplicate.ExitCode);
+        Assert.Contains("Dataset 'shapes' version 2 already exists", duplicate.Error, StringComparison.Ordinal);
+        Assert.Equal(1, missingDataset.ExitCode);
+        Assert.Contains("Dataset 'shapes' version 9 is not registered", missingDataset.Error, StringComparison.Ordinal);
+        Assert.Contains("registered|staging|production|archived", badStatus.Error, StringComparison.Ordinal);
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("detector@1", table.Output, StringComparison.Ordinal);
+        Assert.Contains("shapes@2", table.Output, StringComparison.Ordinal);
+        Assert.Contains("registered", table.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unreachable_mongodb_is_a_clear_error_within_seconds()
+    {
+        var clock = Stopwatch.StartNew();
+
+        var run = await CliRun.RunAsync("registry", "dataset", "list", "--mongo-uri", $"mongodb://127.0.0.1:{LoopbackPorts.Free()}/x");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("did not answer", run.Error, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"Took {clock.Elapsed}.");
+    }
+
+    [Fact]
+    public async Task Without_a_registry_uri_the_verb_says_how_to_give_one()
+    {
+        var run = await CliRun.RunAsync("registry", "dataset", "list");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--mongo-uri or set Registry__MongoUri", run.Error, StringComparison.Ordinal);
+    }
+}
