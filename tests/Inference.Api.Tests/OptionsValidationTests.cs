@@ -1,42 +1,69 @@
-using Inference.Api.Tests.Support;
+using Inference.Api.Hosting;
+using Inference.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Api.Tests;
 
+/// <summary>Options are typed and validated when the host starts: a bad setting is a sentence naming its key.</summary>
 public sealed class OptionsValidationTests
 {
     [Theory]
-    [InlineData("Batching:MaxBatchSize", "0")]
-    [InlineData("Batching:MaxQueue", "0")]
-    [InlineData("Batching:MaxDelayMs", "-1")]
-    [InlineData("Limits:MaxBodyBytes", "10")]
-    [InlineData("Limits:MaxImagesPerRequest", "0")]
-    [InlineData("Shutdown:TimeoutSeconds", "1")]
-    [InlineData("Inference:DeviceId", "-2")]
-    [InlineData("Model:Manifest", "")]
-    public async Task A_bad_setting_stops_the_boot_with_a_message_naming_the_key(string key, string value)
+    [InlineData("Batching:MaxBatchSize", "0", "Batching:MaxBatchSize")]
+    [InlineData("Batching:MaxQueue", "0", "Batching:MaxQueue")]
+    [InlineData("Batching:MaxDelayMs", "-1", "Batching:MaxDelayMs")]
+    [InlineData("Limits:MaxBodyBytes", "10", "Limits:MaxBodyBytes")]
+    [InlineData("Limits:MaxImagesPerRequest", "0", "Limits:MaxImagesPerRequest")]
+    [InlineData("Shutdown:TimeoutSeconds", "1", "Shutdown:TimeoutSeconds")]
+    [InlineData("Inference:DeviceId", "-2", "Inference:DeviceId")]
+    [InlineData("Model:Manifest", "", "Model:Manifest")]
+    [InlineData("S3:MaxAttempts", "0", "S3:MaxAttempts")]
+    [InlineData("Inference:ExecutionProvider", "gpu", "Inference:ExecutionProvider")]
+    [InlineData("Batching:MaxBatchSize", "eight", "Batching:MaxBatchSize")]
+    public void A_bad_setting_fails_validation_with_a_message_naming_the_key(string key, string value, string expected)
     {
-        await using var service = new ServiceHost(new Dictionary<string, string?> { [key] = value, ["Shutdown:DrainDelaySeconds"] = "2" });
+        var failure = Assert.ThrowsAny<Exception>(() => Validate(new Dictionary<string, string?> { [key] = value, ["Shutdown:DrainDelaySeconds"] = "2" }));
 
-        var failure = Assert.ThrowsAny<Exception>(() => service.Start());
-
-        var message = Flatten(failure);
-        Assert.Contains(key, message, StringComparison.Ordinal);
+        Assert.Contains(expected, Flatten(failure), StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("Inference:ExecutionProvider", "gpu")]
-    [InlineData("Batching:MaxBatchSize", "eight")]
-    public async Task A_value_of_the_wrong_type_names_its_key(string key, string value)
+    [InlineData("s3://models/detector/model.onnx", null, null, "Model:Sha256 is required")]
+    [InlineData("https://models/detector/model.onnx", "ba7a9ececf133f62f7024237ff4c8ac65c8577d5c2eab3b2729bc840104f1fc8", null, "Model:Uri must be an s3://bucket/key URI")]
+    [InlineData("s3://models/detector/model.onnx", "not-a-hash", null, "Model:Sha256 must be 64 hexadecimal characters")]
+    [InlineData("s3://models/detector/model.onnx", "ba7a9ececf133f62f7024237ff4c8ac65c8577d5c2eab3b2729bc840104f1fc8", "models/x.onnx", "either Model:Path or Model:Uri")]
+    public void An_incomplete_or_contradictory_pin_fails_validation(string uri, string? sha256, string? path, string expected)
     {
-        await using var service = new ServiceHost(new Dictionary<string, string?> { [key] = value });
+        var failure = Assert.ThrowsAny<Exception>(() => Validate(new Dictionary<string, string?> { ["Model:Uri"] = uri, ["Model:Sha256"] = sha256, ["Model:Path"] = path }));
 
-        var failure = Assert.ThrowsAny<Exception>(() => service.Start());
-
-        Assert.Contains(key, Flatten(failure), StringComparison.Ordinal);
+        Assert.Contains(expected, Flatten(failure), StringComparison.Ordinal);
     }
 
-    internal static string Flatten(Exception failure)
+    [Fact]
+    public void The_default_settings_are_valid() => Validate(new Dictionary<string, string?>());
+
+    [Fact]
+    public async Task A_bad_setting_stops_the_real_process_at_boot_with_the_key_in_its_log()
+    {
+        var (exitCode, output) = await ApiProcess.RunToExitAsync(new Dictionary<string, string> { ["Batching__MaxBatchSize"] = "0" }, TimeSpan.FromSeconds(60));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Batching:MaxBatchSize must be between 1 and 256 (got 0).", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs exactly the validation the host runs at start-up (every ValidateOnStart registration).</summary>
+    private static void Validate(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddInferenceService();
+        using var app = builder.Build();
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
+    }
+
+    private static string Flatten(Exception failure)
     {
         var messages = new List<string>();
         for (Exception? e = failure; e is not null; e = e.InnerException)
@@ -49,22 +76,5 @@ public sealed class OptionsValidationTests
         }
 
         return string.Join(" | ", messages);
-    }
-}
-
-public sealed class PinValidationTests
-{
-    [Theory]
-    [InlineData("s3://models/detector/model.onnx", null, null, "Model:Sha256 is required")]
-    [InlineData("https://models/detector/model.onnx", "ba7a9ececf133f62f7024237ff4c8ac65c8577d5c2eab3b2729bc840104f1fc8", null, "Model:Uri must be an s3://bucket/key URI")]
-    [InlineData("s3://models/detector/model.onnx", "not-a-hash", null, "Model:Sha256 must be 64 hexadecimal characters")]
-    [InlineData("s3://models/detector/model.onnx", "ba7a9ececf133f62f7024237ff4c8ac65c8577d5c2eab3b2729bc840104f1fc8", "models/x.onnx", "either Model:Path or Model:Uri")]
-    public async Task An_incomplete_or_contradictory_pin_stops_the_boot(string uri, string? sha256, string? path, string expected)
-    {
-        await using var service = new ServiceHost(new Dictionary<string, string?> { ["Model:Uri"] = uri, ["Model:Sha256"] = sha256, ["Model:Path"] = path });
-
-        var failure = Assert.ThrowsAny<Exception>(() => service.Start());
-
-        Assert.Contains(expected, OptionsValidationTests.Flatten(failure), StringComparison.Ordinal);
     }
 }

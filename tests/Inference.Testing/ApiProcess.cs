@@ -32,6 +32,25 @@ public sealed class ApiProcess : IAsyncDisposable
     /// <summary>Starts <c>Inference.Api.dll</c> from <paramref name="directory"/> (the caller's own output by default).</summary>
     public static async Task<ApiProcess> StartAsync(IReadOnlyDictionary<string, string> environment, string? directory = null)
     {
+        var api = Launch(environment, directory);
+        var address = await api._listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        api.Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        return api;
+    }
+
+    /// <summary>Runs a process that is expected to stop by itself (a boot that fails), returning its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(IReadOnlyDictionary<string, string> environment, TimeSpan patience)
+    {
+        await using var api = Launch(environment, null);
+        var exitCode = await api.WaitForExitAsync(patience);
+
+        // The asynchronous readers may still hold the last lines.
+        api._process.WaitForExit();
+        return (exitCode, string.Join('\n', api._lines));
+    }
+
+    private static ApiProcess Launch(IReadOnlyDictionary<string, string> environment, string? directory)
+    {
         directory ??= AppContext.BaseDirectory;
         var start = new ProcessStartInfo("dotnet", [Path.Combine(directory, "Inference.Api.dll"), "--urls", "http://127.0.0.1:0"])
         {
@@ -50,8 +69,6 @@ public sealed class ApiProcess : IAsyncDisposable
         var api = new ApiProcess(Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start."));
         api._process.BeginOutputReadLine();
         api._process.BeginErrorReadLine();
-        var address = await api._listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        api.Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
         return api;
     }
 
