@@ -48,9 +48,11 @@ public sealed class RegistryCommandTests : IDisposable
         var deployments = new List<string>();
         foreach (var version in new[] { 1, 2 })
         {
+            // As the release workflow does: the task definition and CodeDeploy ids are known only when it finishes.
             var id = (await Registry("deployment", "start", "--model", $"detector@{version}", "--environment", "production", "--target", "ecs", "--strategy", "blue-green",
-                "--image", $"registry.example/detector@sha256:{new string((char)('a' + version), 64)}", "--task-definition-arn", $"arn:aws:ecs:us-east-1:1:task-definition/detector:{version}")).Output.Trim();
-            Json(await Registry("deployment", "finish", "--id", id, "--status", "succeeded", "--json"));
+                "--image", $"registry.example/detector@sha256:{new string((char)('a' + version), 64)}")).Output.Trim();
+            Json(await Registry("deployment", "finish", "--id", id, "--status", "succeeded", "--json",
+                "--task-definition-arn", $"arn:aws:ecs:us-east-1:1:task-definition/detector:{version}", "--codedeploy-id", $"d-{version}"));
             deployments.Add(id);
         }
 
@@ -67,6 +69,7 @@ public sealed class RegistryCommandTests : IDisposable
         Assert.Equal(Demo.Sha256, v1.GetProperty("artifact").GetProperty("weights").GetProperty("sha256").GetString());
         Assert.Equal("ci-bot", v1.GetProperty("created_by").GetString());
         Assert.Equal(deployments[1], current.GetProperty("id").GetString());
+        Assert.Equal("d-2", current.GetProperty("code_deploy_deployment_id").GetString());
         Assert.Equal(deployments[0], rollback.GetProperty("target").GetProperty("id").GetString());
         Assert.Equal("arn:aws:ecs:us-east-1:1:task-definition/detector:1", rollback.GetProperty("target").GetProperty("task_definition_arn").GetString());
         Assert.Equal(v1.GetProperty("artifact").GetProperty("weights").GetProperty("version_id").GetString(), rollback.GetProperty("environment").GetProperty("Model__VersionId").GetString());
@@ -78,13 +81,18 @@ public sealed class RegistryCommandTests : IDisposable
         await File.WriteAllTextAsync(template, """
             { "family": "detector", "networkMode": "awsvpc",
               "containerDefinitions": [
-                { "name": "detector", "image": "<IMAGE>", "environment": [ { "name": "Model__Uri", "value": "<MODEL_URI>" }, { "name": "ASPNETCORE_HTTP_PORTS", "value": "8080" } ] },
-                { "name": "sidecar", "image": "busybox" } ] }
+                { "name": "detector", "image": "<IMAGE>", "environment": [ { "name": "Model__Uri", "value": "<MODEL_URI>" }, { "name": "ASPNETCORE_HTTP_PORTS", "value": "8080" } ],
+                  "logConfiguration": { "logDriver": "awslogs", "options": { "awslogs-group": "<LOG_GROUP>" } } },
+                { "name": "sidecar", "image": "busybox", "logConfiguration": { "logDriver": "awslogs", "options": { "awslogs-group": "<LOG_GROUP>" } } } ] }
             """);
         var rendered = Path.Combine(_directory, "rendered.json");
-        var render = await CliRun.RunAsync("deploy", "render-task-definition", "--model", "detector@1", "--image", "registry.example/detector@sha256:abc", "--template", template, "--output", rendered,
-            "--mongo-uri", MongoTestServer.Uri!, "--database", _database);
+        string[] render1 = ["deploy", "render-task-definition", "--model", "detector@1", "--image", "registry.example/detector@sha256:abc", "--template", template, "--output", rendered,
+            "--mongo-uri", MongoTestServer.Uri!, "--database", _database];
+        var unfilled = await CliRun.RunAsync(render1);
+        var render = await CliRun.RunAsync([.. render1, "--placeholder", "LOG_GROUP=/ecs/detector-production"]);
 
+        Assert.NotEqual(0, unfilled.ExitCode);
+        Assert.Contains("<LOG_GROUP>", unfilled.Error, StringComparison.Ordinal);
         Assert.True(render.ExitCode == 0, render.Error);
         var task = JsonNode.Parse(await File.ReadAllTextAsync(rendered))!;
         var container = task["containerDefinitions"]![0]!;
@@ -95,6 +103,7 @@ public sealed class RegistryCommandTests : IDisposable
         Assert.Equal("8080", environment["ASPNETCORE_HTTP_PORTS"]);
         Assert.Equal(5 + 1, environment.Count);
         Assert.Equal("busybox", (string)task["containerDefinitions"]![1]!["image"]!);
+        Assert.Equal("/ecs/detector-production", (string)task["containerDefinitions"]![1]!["logConfiguration"]!["options"]!["awslogs-group"]!);
     }
 
     [SkippableFact]

@@ -21,14 +21,19 @@ internal static class DeployCommands
         var template = new Option<FileInfo>("--template") { Required = true, Description = "The task definition template (task-definition.json)." };
         var output = new Option<FileInfo?>("--output") { Description = "Where to write it; standard output when absent." };
         var container = new Option<string>("--container") { DefaultValueFactory = _ => "detector" };
-        var render = new Command("render-task-definition", "Write the task definition with the image and the model pin's environment variables.") { model, image, template, output, container };
+        var placeholders = new Option<string[]>("--placeholder") { AllowMultipleArgumentsPerToken = true, Description = "NAME=value for a <NAME> placeholder in the template (repeatable): role ARNs, the region." };
+        var render = new Command("render-task-definition", "Write the task definition with the image and the model pin's environment variables.") { model, image, template, output, container, placeholders };
         render.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
             var (name, version) = RegistryGlobals.Reference(result.GetValue(model)!);
             var pinned = await registry.Models.GetAsync(name, version, cancellationToken).ConfigureAwait(false);
             var source = JsonNode.Parse(await File.ReadAllTextAsync(result.GetValue(template)!.FullName, cancellationToken).ConfigureAwait(false))
                 ?? throw new InvalidDataException("The template is empty.");
-            var rendered = TaskDefinitionRenderer.Render(source, result.GetValue(container)!, result.GetValue(image)!, pinned.Artifact.Environment).ToJsonString(Indented);
+            var values = (result.GetValue(placeholders) ?? []).Select(p => p.Split('=', 2)).ToDictionary(
+                p => p[0],
+                p => p.Length == 2 ? p[1] : throw new InvalidDataException($"--placeholder takes NAME=value (got '{p[0]}')."),
+                StringComparer.Ordinal);
+            var rendered = TaskDefinitionRenderer.Render(source, result.GetValue(container)!, result.GetValue(image)!, pinned.Artifact.Environment, values).ToJsonString(Indented);
             if (result.GetValue(output) is { } file)
             {
                 await File.WriteAllTextAsync(file.FullName, rendered + "\n", cancellationToken).ConfigureAwait(false);

@@ -76,10 +76,18 @@ internal static class DeploymentCommands
         var id = new Option<string>("--id") { Required = true };
         var status = new Option<string>("--status") { Required = true, Description = "succeeded|failed|rolled-back|stopped" };
         var reason = new Option<string?>("--reason");
-        var command = new Command("finish", "Finish a deployment in progress.") { id, status, reason };
+        var taskDefinition = new Option<string?>("--task-definition-arn") { Description = "The task definition the release registered, when known only now." };
+        var codeDeploy = new Option<string?>("--codedeploy-id");
+        var command = new Command("finish", "Finish a deployment in progress.") { id, status, reason, taskDefinition, codeDeploy };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
-            var finished = await registry.Deployments.FinishAsync(result.GetValue(id)!, RegistryGlobals.Parse<DeploymentStatus>(result.GetValue(status), "--status"), result.GetValue(reason), cancellationToken).ConfigureAwait(false);
+            var finished = await registry.Deployments.FinishAsync(
+                result.GetValue(id)!,
+                RegistryGlobals.Parse<DeploymentStatus>(result.GetValue(status), "--status"),
+                result.GetValue(reason),
+                NullIfEmpty(result.GetValue(taskDefinition)),
+                NullIfEmpty(result.GetValue(codeDeploy)),
+                cancellationToken).ConfigureAwait(false);
             Print(result, globals, [finished], single: true);
             return CliOutput.Success;
         }, cancellationToken));
@@ -153,6 +161,9 @@ internal static class DeploymentCommands
         }, cancellationToken));
         return command;
     }
+
+    // Workflows pass step outputs that are empty when a step did not get that far.
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private static string Describe(DeploymentDocument d) => $"{d.ModelName}@{d.ModelVersion} since {d.StartedAt:yyyy-MM-dd HH:mm} ({d.Id})";
 

@@ -38,8 +38,11 @@ public sealed class DeploymentStore(RegistryDatabase database, ModelStore models
         return deployment;
     }
 
-    /// <summary>Ends an in-progress deployment; a finished one is never rewritten.</summary>
-    public async Task<DeploymentDocument> FinishAsync(string id, DeploymentStatus status, string? reason, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Ends an in-progress deployment; a finished one is never rewritten. The task definition and CodeDeploy ids are
+    /// often only known once the release ran, so they can be filled in here.
+    /// </summary>
+    public async Task<DeploymentDocument> FinishAsync(string id, DeploymentStatus status, string? reason, string? taskDefinitionArn = null, string? codeDeployDeploymentId = null, CancellationToken cancellationToken = default)
     {
         if (status == DeploymentStatus.InProgress)
         {
@@ -49,7 +52,7 @@ public sealed class DeploymentStore(RegistryDatabase database, ModelStore models
         var objectId = ParseId(id);
         var finished = await Deployments.FindOneAndUpdateAsync(
             d => d.Id == objectId && d.Status == DeploymentStatus.InProgress,
-            Builders<DeploymentDocument>.Update.Set(d => d.Status, status).Set(d => d.FinishedAt, DateTime.UtcNow).Set(d => d.Reason, reason),
+            Updates(status, reason, taskDefinitionArn, codeDeployDeploymentId),
             new FindOneAndUpdateOptions<DeploymentDocument> { ReturnDocument = ReturnDocument.After },
             cancellationToken).ConfigureAwait(false);
         if (finished is not null)
@@ -124,6 +127,17 @@ public sealed class DeploymentStore(RegistryDatabase database, ModelStore models
             BsonSerializer.Deserialize<DeploymentDocument>(rows[0]),
             BsonSerializer.Deserialize<DeploymentDocument>(previous),
             BsonSerializer.Deserialize<ModelDocument>(model.AsBsonDocument));
+    }
+
+    private static UpdateDefinition<DeploymentDocument> Updates(DeploymentStatus status, string? reason, string? taskDefinitionArn, string? codeDeployDeploymentId)
+    {
+        var update = Builders<DeploymentDocument>.Update.Set(d => d.Status, status).Set(d => d.FinishedAt, DateTime.UtcNow).Set(d => d.Reason, reason);
+        if (taskDefinitionArn is not null)
+        {
+            update = update.Set(d => d.TaskDefinitionArn, taskDefinitionArn);
+        }
+
+        return codeDeployDeploymentId is null ? update : update.Set(d => d.CodeDeployDeploymentId, codeDeployDeploymentId);
     }
 
     private async Task<DeploymentDocument?> FindCurrentAsync(DeploymentEnvironment environment, DeploymentTarget target, CancellationToken cancellationToken) =>
