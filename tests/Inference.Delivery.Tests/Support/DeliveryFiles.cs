@@ -1,0 +1,42 @@
+using Inference.Testing;
+
+namespace Inference.Delivery.Tests.Support;
+
+/// <summary>The delivery files under test, and the offline checkers scripts/test.sh installs (tools/delivery-lint).</summary>
+public static class DeliveryFiles
+{
+    public static string Root => RepositoryPaths.Root;
+
+    public static string TaskDefinition => Path.Combine(Root, "task-definition.json");
+
+    public static string AppSpec => Path.Combine(Root, "deploy", "appspec.yaml");
+
+    /// <summary>One environment's stack (staging or production).</summary>
+    public static string Infrastructure => Path.Combine(Root, "deploy", "infrastructure.yaml");
+
+    /// <summary>What the environments share: image repository, models bucket, OIDC provider, build role.</summary>
+    public static string SharedInfrastructure => Path.Combine(Root, "deploy", "shared.yaml");
+
+    public static IReadOnlyList<string> Templates => [SharedInfrastructure, Infrastructure];
+
+    public static string GpuDockerfile => Path.Combine(Root, "Dockerfile.gpu");
+
+    public static string CpuDockerfile => Path.Combine(Root, "Dockerfile");
+
+    public static IReadOnlyList<string> Workflows => Directory.GetFiles(Path.Combine(Root, ".github", "workflows"), "*.yml").Order(StringComparer.Ordinal).ToArray();
+
+    public static string Lint => Path.Combine(Root, "tools", "delivery-lint");
+
+    public static string CfnSpec => Path.Combine(Lint, "node_modules", "@aws-cdk", "cfnspec", "spec", "specification.json");
+
+    /// <summary>A scratch copy of a delivery file, to break on purpose.</summary>
+    public static string BrokenCopy(string original, Func<string, string> breakIt, string directory)
+    {
+        var text = File.ReadAllText(original);
+        var broken = breakIt(text);
+        Assert.NotEqual(text, broken);
+        var path = Path.Combine(directory, Path.GetFileName(original));
+        File.WriteAllText(path, broken);
+        return path;
+    }
+}
