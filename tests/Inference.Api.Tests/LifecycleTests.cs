@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Inference.Api.Hosting;
 using Inference.Api.Tests.Support;
+using Inference.Core.Sources;
 using Inference.DemoModel;
 using Inference.Testing;
 using Microsoft.Extensions.DependencyInjection;

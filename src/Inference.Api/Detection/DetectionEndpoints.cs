@@ -4,6 +4,7 @@ using Inference.Api.Hosting;
 using Inference.Api.Model;
 using Inference.Api.Observability;
 using Inference.Core.Batching;
+using Inference.Core.Contracts;
 using Inference.Core.Imaging;
 using Inference.Core.Postprocessing;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,5 +1,6 @@
 using Inference.Api.Model;
 using Inference.Core.Batching;
+using Inference.Core.Contracts;
 using Inference.Core.Imaging;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -19,19 +20,13 @@ public static class Problems
             all[key] = value;
         }
 
-        return TypedResults.Problem(detail: detail, statusCode: status, title: title, type: $"urn:inference:problem:{code}", extensions: all);
+        return TypedResults.Problem(detail: detail, statusCode: status, title: title, type: ProblemCatalog.TypeUri(code), extensions: all);
     }
 
     public static ProblemHttpResult Image(ImageDecodeException failure)
     {
         ArgumentNullException.ThrowIfNull(failure);
-        var (status, code, title) = failure.Reason switch
-        {
-            ImageFailureReason.NotAnImage => (StatusCodes.Status400BadRequest, "not-an-image", "The body is not an image"),
-            ImageFailureReason.Unsupported => (StatusCodes.Status415UnsupportedMediaType, "unsupported-image", "Unsupported image format"),
-            ImageFailureReason.TooLarge => (StatusCodes.Status422UnprocessableEntity, "image-too-large", "Image too large"),
-            _ => (StatusCodes.Status422UnprocessableEntity, "corrupt-image", "Corrupt image"),
-        };
+        var (status, code, title) = ProblemCatalog.ForImage(failure.Reason);
         return Create(status, code, title, failure.Message, failure.ImageIndex is { } index ? [new("image_index", index)] : null);
     }
 

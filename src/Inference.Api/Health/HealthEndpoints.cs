@@ -1,18 +1,10 @@
-using Inference.Api.Detection;
 using Inference.Api.Errors;
 using Inference.Api.Model;
+using Inference.Core.Contracts;
 using Inference.Core.Pipeline;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Inference.Api.Health;
-
-public sealed record LiveResponse(string Status);
-
-public sealed record ReadyResponse(string Status, string Model, string Version, string Sha256, string Provider);
-
-public sealed record GoldenResponse(bool Passed, string Model, string Version, IReadOnlyList<GoldenCheckOutcome> Checks, string? Warning);
-
-public sealed record GoldenCheckOutcome(string Image, bool Passed, IReadOnlyList<string> Problems, IReadOnlyList<DetectedObject> Detections);
 
 /// <summary>
 /// Liveness for the container, readiness for the load balancer, and golden checks for deployment hooks,

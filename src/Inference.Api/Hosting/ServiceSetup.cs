@@ -1,8 +1,8 @@
-using System.Text.Json;
 using Inference.Api.Health;
 using Inference.Api.Model;
 using Inference.Api.Observability;
 using Inference.Core.Batching;
+using Inference.Core.Contracts;
 using Inference.Core.Model;
 using Inference.Core.Sources;
 using Microsoft.AspNetCore.Http.Features;
@@ -43,7 +43,7 @@ public static class ServiceSetup
 
         services.AddProblemDetails();
         services.AddOpenApi();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = DetectionJson.Options.PropertyNamingPolicy);
         builder.AddInferenceTelemetry();
         return builder;
     }

@@ -48,8 +48,8 @@ internal sealed partial class ModelLoaderService(
         var clock = Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(options.StartupTimeoutSeconds));
-        var spec = Spec(options);
-        using var s3 = NeedsS3(spec) ? s3Options.Value.CreateClient(sdkRetries: false) : null;
+        var spec = options.ToSpec(environment.ContentRootPath);
+        using var s3 = spec.UsesS3 ? s3Options.Value.CreateClient(sdkRetries: false) : null;
         OnnxDetector? detector = null;
         try
         {
@@ -105,20 +105,6 @@ internal sealed partial class ModelLoaderService(
         host.Report(ModelState.Failed, reason);
         LogFailed(_logger, reason, exception);
     }
-
-    private ModelSpec Spec(ModelOptions options)
-    {
-        var manifest = S3ObjectRef.IsS3Uri(options.Manifest) ? options.Manifest : ContentPaths.Resolve(options.Manifest, environment.ContentRootPath);
-        if (options.Uri is { } uri && S3ObjectRef.TryParse(uri, options.VersionId, out var weights))
-        {
-            return new ModelSpec(manifest, options.ManifestVersionId, null, new WeightsPin(weights, options.Sha256!));
-        }
-
-        var path = options.Path is { } local ? ContentPaths.Resolve(local, environment.ContentRootPath) : null;
-        return new ModelSpec(manifest, options.ManifestVersionId, path);
-    }
-
-    private static bool NeedsS3(ModelSpec spec) => spec.Weights is not null || S3ObjectRef.IsS3Uri(spec.Manifest);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Name} {Version} ready on {Provider} after {Milliseconds:0} ms")]
     private static partial void LogReady(ILogger logger, string name, string version, string provider, double milliseconds);

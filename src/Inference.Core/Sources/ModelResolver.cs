@@ -8,7 +8,11 @@ namespace Inference.Core.Sources;
 /// <param name="Manifest">A local path, or <c>s3://bucket/key</c> (with <paramref name="ManifestVersionId"/>).</param>
 /// <param name="WeightsPath">Local weights; the manifest's <c>weights</c> entry when absent and no pin is given.</param>
 /// <param name="Weights">Pinned weights in S3 and the SHA-256 they must have.</param>
-public sealed record ModelSpec(string Manifest, string? ManifestVersionId = null, string? WeightsPath = null, WeightsPin? Weights = null);
+public sealed record ModelSpec(string Manifest, string? ManifestVersionId = null, string? WeightsPath = null, WeightsPin? Weights = null)
+{
+    /// <summary>Whether resolving it needs an S3 client (pinned weights or an s3:// manifest).</summary>
+    public bool UsesS3 => Weights is not null || S3ObjectRef.IsS3Uri(Manifest);
+}
 
 /// <summary>Weights named by S3 object version and content hash.</summary>
 public sealed record WeightsPin(S3ObjectRef Location, string Sha256);

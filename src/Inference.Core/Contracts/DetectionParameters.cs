@@ -2,13 +2,13 @@ using System.Globalization;
 using Inference.Core.Postprocessing;
 using Microsoft.Extensions.Primitives;
 
-namespace Inference.Api.Detection;
+namespace Inference.Core.Contracts;
 
 /// <summary>
 /// Reads <c>confidence</c>, <c>iou</c>, <c>classes</c>, <c>max_detections</c> and <c>agnostic</c> from the query
 /// string or form fields (a form field wins). Unknown parameters are ignored, as clients add their own (api keys).
 /// </summary>
-internal static class DetectionParameters
+public static class DetectionParameters
 {
     public static bool TryParse(
         Func<string, StringValues> lookup,

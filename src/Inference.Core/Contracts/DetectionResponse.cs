@@ -1,6 +1,6 @@
 using Inference.Core.Postprocessing;
 
-namespace Inference.Api.Detection;
+namespace Inference.Core.Contracts;
 
 /// <summary>One image's answer. Several images in one request are answered as a JSON array of these.</summary>
 public sealed record DetectionResponse(ModelSummary Model, ImageSize Image, IReadOnlyList<DetectedObject> Detections, StageTimingsMs Timings);
@@ -21,3 +21,12 @@ public sealed record DetectedObject(string Class, int ClassId, float Confidence,
 
 /// <summary>Milliseconds per stage. Inference is the shared batch's run time; total is this image's wall time.</summary>
 public sealed record StageTimingsMs(double DecodeMs, double PreprocessMs, double QueueMs, double InferenceMs, double PostprocessMs, double TotalMs, int BatchSize);
+
+/// <summary>The wire format every front end (HTTP service, Lambda) writes: snake_case property names.</summary>
+public static class DetectionJson
+{
+    public static System.Text.Json.JsonSerializerOptions Options { get; } = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+    };
+}

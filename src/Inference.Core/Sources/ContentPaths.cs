@@ -1,7 +1,7 @@
-namespace Inference.Api.Hosting;
+namespace Inference.Core.Sources;
 
 /// <summary>Resolves configured relative paths: against the content root first, then the application directory.</summary>
-internal static class ContentPaths
+public static class ContentPaths
 {
     public static string Resolve(string path, string contentRoot)
     {

@@ -1,0 +1,87 @@
+namespace Inference.Core.Sources;
+
+/// <summary>
+/// Which model to serve (configuration section <c>Model</c>): a local file by default, or weights pinned in S3 by
+/// URI, VersionId and SHA-256, with the manifest given as a path or as its own pinned URI.
+/// </summary>
+public sealed class ModelOptions
+{
+    public const string Section = "Model";
+
+    /// <summary>The manifest: a path (relative to the content root or the app directory) or <c>s3://bucket/key</c>.</summary>
+    public string Manifest { get; set; } = "models/shapes-demo/manifest.json";
+
+    /// <summary>The S3 VersionId of an <c>s3://</c> manifest.</summary>
+    public string? ManifestVersionId { get; set; }
+
+    /// <summary>Local ONNX weights; the manifest's <c>weights</c> entry when absent.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>Pinned weights: <c>s3://bucket/key</c>.</summary>
+    public string? Uri { get; set; }
+
+    /// <summary>The S3 VersionId of the weights.</summary>
+    public string? VersionId { get; set; }
+
+    /// <summary>The SHA-256 the weights must hash to; required with <see cref="Uri"/>.</summary>
+    public string? Sha256 { get; set; }
+
+    /// <summary>Where downloaded weights are kept, by hash, across restarts.</summary>
+    public string CacheDirectory { get; set; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "inference-model-cache");
+
+    /// <summary>Download, load and warm-up must finish within this; past it the service stays not ready.</summary>
+    public int StartupTimeoutSeconds { get; set; } = 600;
+
+    /// <summary>What to resolve: relative paths against <paramref name="contentRoot"/>, then the app directory.</summary>
+    public ModelSpec ToSpec(string contentRoot)
+    {
+        var manifest = S3ObjectRef.IsS3Uri(Manifest) ? Manifest : ContentPaths.Resolve(Manifest, contentRoot);
+        if (Uri is { } uri && S3ObjectRef.TryParse(uri, VersionId, out var weights))
+        {
+            return new ModelSpec(manifest, ManifestVersionId, null, new WeightsPin(weights, Sha256!));
+        }
+
+        var path = Path is { } local ? ContentPaths.Resolve(local, contentRoot) : null;
+        return new ModelSpec(manifest, ManifestVersionId, path);
+    }
+
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Manifest))
+        {
+            yield return "Model:Manifest must name the model manifest.";
+        }
+        else if (S3ObjectRef.IsS3Uri(Manifest) && !S3ObjectRef.TryParse(Manifest, ManifestVersionId, out _))
+        {
+            yield return $"Model:Manifest must be s3://bucket/key when it names S3 (got '{Manifest}').";
+        }
+
+        if (Uri is not null)
+        {
+            if (!S3ObjectRef.TryParse(Uri, VersionId, out _))
+            {
+                yield return $"Model:Uri must be an s3://bucket/key URI (got '{Uri}').";
+            }
+
+            if (string.IsNullOrWhiteSpace(Sha256))
+            {
+                yield return "Model:Sha256 is required with an S3 Model:Uri: the service only serves weights whose hash it knows.";
+            }
+
+            if (Path is not null)
+            {
+                yield return "Set either Model:Path or Model:Uri, not both.";
+            }
+        }
+
+        if (Sha256 is { Length: > 0 } sha && !Model.Sha256.IsValidHex(sha))
+        {
+            yield return $"Model:Sha256 must be 64 hexadecimal characters (got '{sha}').";
+        }
+
+        if (StartupTimeoutSeconds < 1)
+        {
+            yield return $"Model:StartupTimeoutSeconds must be positive (got {StartupTimeoutSeconds}).";
+        }
+    }
+}
