@@ -1,0 +1,3 @@
+using Inference.Lambda.Hosting;
+
+return await LambdaHost.RunAsync().ConfigureAwait(false);
