@@ -254,7 +254,7 @@ public sealed class CloudFormationTests : IDisposable
         return problems;
     }
 
-    private static IEnumerable<JsonNode> Statements(JsonObject properties)
+    internal static IEnumerable<JsonNode> Statements(JsonObject properties)
     {
         var documents = new List<JsonNode?>();
         if (properties["PolicyDocument"] is { } single)
@@ -270,7 +270,7 @@ public sealed class CloudFormationTests : IDisposable
         return documents.Where(d => d is not null).SelectMany(d => CloudFormation.AsList(d!["Statement"])).Where(s => s is not null)!;
     }
 
-    private static string[] Actions(JsonNode statement) => CloudFormation.AsList(statement["Action"]).Select(a => (string)a!).ToArray();
+    internal static string[] Actions(JsonNode statement) => CloudFormation.AsList(statement["Action"]).Select(a => (string)a!).ToArray();
 
     private static string ReplaceFirst(string text, string find, string replacement)
     {

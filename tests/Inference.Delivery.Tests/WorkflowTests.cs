@@ -73,7 +73,7 @@ public sealed partial class WorkflowTests : IDisposable
         var environment = File.ReadAllText(Path.Combine(DeliveryFiles.Root, ".github", "workflows", "deploy-environment.yml"));
 
         Assert.Contains("id-token: write", deploy, StringComparison.Ordinal);
-        Assert.Contains("group: deploy-ecs", deploy, StringComparison.Ordinal);
+        Assert.Contains("group: detector-releases", deploy, StringComparison.Ordinal);
         Assert.Contains("cancel-in-progress: false", deploy, StringComparison.Ordinal);
         Assert.Contains("environment: staging", deploy, StringComparison.Ordinal);
         Assert.Contains("environment: production", deploy, StringComparison.Ordinal);

@@ -29,6 +29,19 @@ public static class CloudFormation
 
     public static IReadOnlyList<JsonNode?> AsList(JsonNode? node) => node is JsonArray array ? [.. array] : [node];
 
+    /// <summary>The export names a template imports, as written: <c>${SharedStackName}-ModelsBucketArn</c>, say.</summary>
+    public static IEnumerable<string> Imports(JsonNode? node) => node switch
+    {
+        JsonObject obj => obj.SelectMany(p => p.Key == "Fn::ImportValue" ? [(string)p.Value!["Fn::Sub"]!] : Imports(p.Value)),
+        JsonArray array => array.SelectMany(Imports),
+        _ => [],
+    };
+
+    /// <summary>The names a template exports, written as an importing stack names them (<c>${SharedStackName}-…</c>).</summary>
+    public static IReadOnlySet<string> Exports(JsonObject template, string stackParameter) =>
+        (template["Outputs"]?.AsObject() ?? []).Select(o => (string?)o.Value!["Export"]?["Name"]?["Fn::Sub"]).OfType<string>()
+            .Select(name => name.Replace("${AWS::StackName}", $"${{{stackParameter}}}", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+
     private static JsonNode? Convert(YamlNode node)
     {
         JsonNode? value = node switch
@@ -56,6 +69,16 @@ public static class CloudFormation
 /// </summary>
 public sealed class CfnSpec
 {
+    /// <summary>
+    /// Resource properties CloudFormation gained after the specification was frozen (2.72.1, the package's last
+    /// release), each with the reason a template needs it. Only these exact names pass; a misspelling still fails.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> NewerThanSpecification = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        // Since October 2025 a Function URL also needs lambda:InvokeFunction, which this limits to calls through the URL.
+        ["AWS::Lambda::Permission.InvokedViaFunctionUrl"] = "deploy/lambda/template.yaml grants Function URL calls",
+    };
+
     private readonly JsonElement _resourceTypes;
     private readonly JsonElement _propertyTypes;
 
@@ -96,7 +119,12 @@ public sealed class CfnSpec
         {
             if (known.ValueKind != JsonValueKind.Object || !known.TryGetProperty(key, out var property))
             {
-                problems.Add($"{path}.{key}: not a property of {resourceType}");
+                // Top level only: a resource's own properties, not those of its property types.
+                if (path.Contains('.', StringComparison.Ordinal) || !NewerThanSpecification.ContainsKey($"{resourceType}.{key}"))
+                {
+                    problems.Add($"{path}.{key}: not a property of {resourceType}");
+                }
+
                 continue;
             }
 

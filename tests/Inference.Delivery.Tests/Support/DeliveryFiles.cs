@@ -19,6 +19,17 @@ public static class DeliveryFiles
 
     public static IReadOnlyList<string> Templates => [SharedInfrastructure, Infrastructure];
 
+    /// <summary>The Lambda path (deploy/lambda): the validator once per account, the light model once per environment.</summary>
+    public static string ValidatorTemplate => Path.Combine(Root, "deploy", "lambda", "validator.yaml");
+
+    public static string LambdaTemplate => Path.Combine(Root, "deploy", "lambda", "template.yaml");
+
+    public static string LambdaAppSpec => Path.Combine(Root, "deploy", "lambda", "appspec.yaml");
+
+    public static string LambdaDockerfile => Path.Combine(Root, "Dockerfile.lambda");
+
+    public static string Workflow(string name) => Path.Combine(Root, ".github", "workflows", name);
+
     public static string GpuDockerfile => Path.Combine(Root, "Dockerfile.gpu");
 
     public static string CpuDockerfile => Path.Combine(Root, "Dockerfile");

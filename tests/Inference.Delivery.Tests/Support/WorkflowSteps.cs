@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+
+namespace Inference.Delivery.Tests.Support;
+
+/// <summary>
+/// Runs a workflow's own 'run' script here, as GitHub's runner does (bash -e -o pipefail, from the repository root),
+/// with stand-ins for the commands it calls: the 'aws' and 'inference' stand-ins answer from files the test writes and
+/// record what the script sent, so a test reads what AWS would have received. jq, sed and grep are the real ones.
+/// Given the real aws CLI (<see cref="RealAws"/>), the stand-in also has it check 'deploy create-deployment' offline.
+/// </summary>
+public sealed class WorkflowSteps : IDisposable
+{
+    // Answers the calls the release scripts make. Keyed on the words after 'aws'; a file:// argument is kept as sent.
+    private const string FakeAws = """
+        #!/usr/bin/env bash
+        set -euo pipefail
+        echo "aws $*" >> "$SANDBOX/calls"
+        # The real CLI checks the parameters (names, shapes, types) offline and sends nothing.
+        if [ -n "${REAL_AWS:-}" ] && [ "$1 $2" = "deploy create-deployment" ]; then
+          "$REAL_AWS" "$@" --generate-cli-skeleton output --region us-east-1 > /dev/null
+        fi
+        function_name=""
+        previous=""
+        for argument in "$@"; do
+          if [ "$previous" = "--function-name" ]; then function_name="$argument"; fi
+          case "$argument" in file://*) cp "${argument#file://}" "$SANDBOX/sent-${1}-${2}-${function_name}.json" ;; esac
+          previous="$argument"
+        done
+        case "$1 $2 $*" in
+          "lambda get-function-configuration "*"--query Environment.Variables"*) cat "$SANDBOX/environment-$function_name.json" ;;
+          "lambda get-function-configuration "*"--query RevisionId"*) echo revision-1 ;;
+          "lambda publish-version "*) echo 4 ;;
+          "lambda get-alias "*) echo 3 ;;
+          "deploy create-deployment "*) echo d-TESTDEPLOY ;;
+        esac
+        """;
+
+    // 'inference registry model show NAME@VERSION --json' answers with what the test wrote; every call is recorded.
+    private const string FakeInference = """
+        #!/usr/bin/env bash
+        set -euo pipefail
+        echo "inference $*" >> "$SANDBOX/calls"
+        case "$*" in
+          "registry model show "*) cat "$SANDBOX/model.json" ;;
+        esac
+        """;
+
+    public WorkflowSteps()
+    {
+        Tool.Jq();
+        Directory = System.IO.Directory.CreateTempSubdirectory("workflow-step-").FullName;
+        var bin = System.IO.Directory.CreateDirectory(Path.Combine(Directory, "bin")).FullName;
+        System.IO.Directory.CreateDirectory(Path.Combine(Directory, "runner-temp"));
+        Write(Path.Combine(bin, "aws"), FakeAws);
+        Write(Path.Combine(bin, "inference"), FakeInference);
+        Bin = bin;
+    }
+
+    /// <summary>Where the stand-ins read their answers and write what they were sent.</summary>
+    public string Directory { get; }
+
+    private string Bin { get; }
+
+    public string RunnerTemp => Path.Combine(Directory, "runner-temp");
+
+    /// <summary>The aws CLI that checks the parameters of calls it can check offline; none when null.</summary>
+    public string? RealAws { get; init; }
+
+    /// <summary>Every command the stand-ins saw, one per line, in order.</summary>
+    public IReadOnlyList<string> Calls => File.Exists(Path.Combine(Directory, "calls")) ? File.ReadAllLines(Path.Combine(Directory, "calls")) : [];
+
+    /// <summary>The script of the step with this name in this job of the workflow.</summary>
+    public static string Script(string workflow, string job, string step)
+    {
+        var steps = CloudFormation.Load(workflow)["jobs"]![job]!["steps"]!.AsArray();
+        var found = steps.SingleOrDefault(s => (string?)s!["name"] == step);
+        Assert.True(found is not null, $"{Path.GetFileName(workflow)} has no step '{step}' in job '{job}'.");
+        return (string)found!["run"]!;
+    }
+
+    /// <summary>The environment a job gives all its steps, with expressions left as written.</summary>
+    public static JsonObject JobEnvironment(string workflow, string job) =>
+        CloudFormation.Load(workflow)["jobs"]![job]!["env"]!.AsObject();
+
+    /// <summary>What the 'aws' stand-in answers for a function's environment (--query Environment.Variables).</summary>
+    public void FunctionEnvironment(string function, JsonNode? variables) =>
+        File.WriteAllText(Path.Combine(Directory, $"environment-{function}.json"), variables?.ToJsonString() ?? "null");
+
+    /// <summary>What the 'inference' stand-in answers for 'registry model show … --json'.</summary>
+    public void ModelShown(string json) => File.WriteAllText(Path.Combine(Directory, "model.json"), json);
+
+    /// <summary>The JSON the script handed to 'aws SERVICE OPERATION' as file://… for a function (or "" for none).</summary>
+    public JsonNode? Sent(string service, string operation, string function = "")
+    {
+        var path = Path.Combine(Directory, $"sent-{service}-{operation}-{function}.json");
+        return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null;
+    }
+
+    public async Task<(int ExitCode, string Output)> RunAsync(string script, IReadOnlyDictionary<string, string> environment)
+    {
+        var path = Path.Combine(Directory, "step.sh");
+        await File.WriteAllTextAsync(path, script);
+        var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal)
+        {
+            ["PATH"] = $"{Bin}:{Environment.GetEnvironmentVariable("PATH")}",
+            ["SANDBOX"] = Directory,
+            ["RUNNER_TEMP"] = RunnerTemp,
+            ["GITHUB_OUTPUT"] = Path.Combine(Directory, "github-output"),
+            ["GITHUB_ENV"] = Path.Combine(Directory, "github-env"),
+            ["GITHUB_STEP_SUMMARY"] = Path.Combine(Directory, "github-step-summary"),
+            ["GITHUB_SHA"] = "0123456789abcdef0123456789abcdef01234567",
+            ["REAL_AWS"] = RealAws ?? string.Empty,
+        };
+        return await Tool.RunInAsync(DeliveryFiles.Root, variables, "bash", "--noprofile", "--norc", "-eo", "pipefail", path);
+    }
+
+    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+
+    private static void Write(string path, string script)
+    {
+        File.WriteAllText(path, script.ReplaceLineEndings("\n") + "\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+}
