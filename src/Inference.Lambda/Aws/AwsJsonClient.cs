@@ -1,62 +1,27 @@
-using System.Globalization;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Amazon.Runtime;
-using Amazon.Runtime.Internal.Auth;
 
 namespace Inference.Lambda.Aws;
 
 /// <summary>
-/// One AWS JSON 1.1 call: a POST of a JSON document with an <c>X-Amz-Target</c> header, signed with SigV4. The
-/// request is built here because the service packages (AWSSDK.CodeDeploy, AWSSDK.ECS) are not served by this
-/// project's registry; the key derivation and signature come from AWSSDK.Core's <see cref="AWS4Signer"/>.
+/// One AWS JSON 1.1 call: a POST of a JSON document with an <c>X-Amz-Target</c> header, signed with SigV4. Built
+/// here because the service packages (AWSSDK.CodeDeploy, AWSSDK.ECS) are not served by this project's registry.
 /// </summary>
 public sealed class AwsJsonClient(HttpClient http, AwsEndpoint endpoint, Func<CancellationToken, Task<ImmutableCredentials>> credentials, TimeProvider? time = null)
 {
     private const string ContentType = "application/x-amz-json-1.1";
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly SigV4Signer _signer = new(endpoint.Region, endpoint.SigningName, credentials, time);
 
     public async Task<JsonDocument> CallAsync(string target, object body, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(target);
         var payload = JsonSerializer.SerializeToUtf8Bytes(body);
-        var identity = await credentials(cancellationToken).ConfigureAwait(false);
-        var signedAt = _time.GetUtcNow().UtcDateTime;
-        var amzDate = signedAt.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-
-        var headers = new SortedDictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["content-type"] = ContentType,
-            ["host"] = endpoint.Url.IsDefaultPort ? endpoint.Url.Host : endpoint.Url.Authority,
-            ["x-amz-date"] = amzDate,
-            ["x-amz-target"] = target,
-        };
-        if (identity.UseToken)
-        {
-            headers["x-amz-security-token"] = identity.Token;
-        }
-
-        var signedHeaders = string.Join(';', headers.Keys);
-        var canonicalRequest = string.Join('\n',
-            "POST",
-            endpoint.Url.AbsolutePath,
-            string.Empty,
-            string.Concat(headers.Select(h => $"{h.Key}:{h.Value}\n")),
-            signedHeaders,
-            Convert.ToHexStringLower(SHA256.HashData(payload)));
-        var signature = AWS4Signer.ComputeSignature(identity, endpoint.Region, signedAt, endpoint.SigningName, signedHeaders, canonicalRequest);
-
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url) { Content = new ByteArrayContent(payload) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(ContentType);
-        request.Headers.TryAddWithoutValidation("X-Amz-Date", amzDate);
         request.Headers.TryAddWithoutValidation("X-Amz-Target", target);
-        if (identity.UseToken)
-        {
-            request.Headers.TryAddWithoutValidation("X-Amz-Security-Token", identity.Token);
-        }
+        await _signer.SignAsync(request, payload, cancellationToken).ConfigureAwait(false);
 
-        request.Headers.TryAddWithoutValidation("Authorization", signature.ForAuthorizationHeader);
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)

@@ -1,6 +1,3 @@
-using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
-
 namespace Inference.Lambda.Aws;
 
 /// <summary>The one CodeDeploy call a lifecycle hook makes: its verdict on the deployment.</summary>
@@ -10,7 +7,7 @@ public sealed class CodeDeployClient(AwsJsonClient client)
 
     /// <summary>A client for the function's own region and credentials (the Lambda environment's role).</summary>
     public static CodeDeployClient FromEnvironment(HttpClient http, Func<string, string?> environment) =>
-        new(new AwsJsonClient(http, AwsEndpoint.Resolve("CODEDEPLOY", "codedeploy", environment), LambdaCredentialsAsync));
+        new(new AwsJsonClient(http, AwsEndpoint.Resolve("CODEDEPLOY", "codedeploy", environment), LambdaCredentials.GetAsync));
 
     public async Task PutLifecycleEventHookExecutionStatusAsync(string deploymentId, string hookExecutionId, bool succeeded, CancellationToken cancellationToken)
     {
@@ -22,9 +19,4 @@ public sealed class CodeDeployClient(AwsJsonClient client)
         };
         using var _ = await client.CallAsync(PutHookStatusTarget, body, cancellationToken).ConfigureAwait(false);
     }
-
-    // The SDK's default chain: in Lambda, the role's temporary keys from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
-    // and AWS_SESSION_TOKEN.
-    private static Task<ImmutableCredentials> LambdaCredentialsAsync(CancellationToken cancellationToken) =>
-        DefaultAWSCredentialsIdentityResolver.GetCredentials().GetCredentialsAsync();
 }

@@ -13,6 +13,9 @@ namespace Inference.Lambda.Hosting;
 /// </summary>
 public static partial class LambdaHost
 {
+    /// <summary>The values <c>_HANDLER</c> (the image command) may take.</summary>
+    public static readonly IReadOnlyList<string> Handlers = ["detect", "validate"];
+
     public static async Task<int> RunAsync()
     {
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
@@ -51,9 +54,11 @@ public static partial class LambdaHost
                 return new DetectHandler(await LoadedLambdaModel.LoadAsync(configuration, loggers, cancellationToken).ConfigureAwait(false));
             case "validate":
                 var settings = ValidatorSettings.FromEnvironment(key => configuration[key], AppContext.BaseDirectory);
-                return new ValidatorHandler(settings, outbound, CodeDeployClient.FromEnvironment(outbound, key => configuration[key]), loggers.CreateLogger<ValidatorHandler>());
+                var codeDeploy = CodeDeployClient.FromEnvironment(outbound, key => configuration[key]);
+                var signer = settings.SigningService is { } service ? new SigV4Signer(configuration["AWS_REGION"]!, service, LambdaCredentials.GetAsync) : null;
+                return new ValidatorHandler(settings, outbound, codeDeploy, loggers.CreateLogger<ValidatorHandler>(), signer);
             default:
-                throw new HandlerNotFoundException($"_HANDLER is '{name}'; this function has the handlers 'detect' and 'validate'.");
+                throw new HandlerNotFoundException($"_HANDLER is '{name}'; this function has the handlers {string.Join(" and ", Handlers.Select(h => $"'{h}'"))}.");
         }
     }
 

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Inference.Core.Contracts;
+using Inference.Lambda.Aws;
 
 namespace Inference.Lambda.Validation;
 
@@ -12,7 +13,7 @@ namespace Inference.Lambda.Validation;
 /// failure: readiness, the model it serves (name, version, SHA-256), the manifest's golden checks, and the p95
 /// latency of N sequential detect requests against a budget.
 /// </summary>
-public sealed class ServiceProbe(HttpClient http, ValidatorSettings settings, TimeProvider? time = null)
+public sealed class ServiceProbe(HttpClient http, ValidatorSettings settings, SigV4Signer? signer = null, TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -113,10 +114,8 @@ public sealed class ServiceProbe(HttpClient http, ValidatorSettings settings, Ti
         var timings = new List<double>(settings.Requests);
         for (var i = 0; i < settings.Requests; i++)
         {
-            using var content = new ByteArrayContent(image);
-            content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
             var started = Stopwatch.GetTimestamp();
-            using var response = await SendAsync(HttpMethod.Post, "v1/detect", content, cancellationToken).ConfigureAwait(false);
+            using var response = await SendAsync(HttpMethod.Post, "v1/detect", (image, mediaType), cancellationToken).ConfigureAwait(false);
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             if (response.StatusCode != HttpStatusCode.OK)
@@ -142,11 +141,22 @@ public sealed class ServiceProbe(HttpClient http, ValidatorSettings settings, Ti
     }
 
     // Every call has its own timeout, so one hung request fails its check instead of using up the invocation.
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, (byte[] Bytes, string MediaType)? body, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(settings.RequestTimeout);
-        using var request = new HttpRequestMessage(method, new Uri(Base, path)) { Content = content };
+        using var request = new HttpRequestMessage(method, new Uri(Base, path));
+        if (body is { } content)
+        {
+            request.Content = new ByteArrayContent(content.Bytes);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(content.MediaType);
+        }
+
+        if (signer is not null)
+        {
+            await signer.SignAsync(request, body?.Bytes ?? [], timeout.Token).ConfigureAwait(false);
+        }
+
         try
         {
             return await http.SendAsync(request, timeout.Token).ConfigureAwait(false);

@@ -9,7 +9,7 @@ namespace Inference.Lambda.Validation;
 /// new version, reports Succeeded or Failed to CodeDeploy, logs the structured verdict and returns it. Near the
 /// Lambda deadline it stops probing, reports Failed while there is still time, and returns cleanly.
 /// </summary>
-public sealed partial class ValidatorHandler(ValidatorSettings settings, HttpClient target, CodeDeployClient codeDeploy, ILogger logger, TimeProvider? time = null) : IInvocationHandler
+public sealed partial class ValidatorHandler(ValidatorSettings settings, HttpClient target, CodeDeployClient codeDeploy, ILogger logger, SigV4Signer? targetSigner = null, TimeProvider? time = null) : IInvocationHandler
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -25,7 +25,7 @@ public sealed partial class ValidatorHandler(ValidatorSettings settings, HttpCli
         string reason;
         try
         {
-            checks = await new ServiceProbe(target, settings, _time).RunAsync(probing.Token).ConfigureAwait(false);
+            checks = await new ServiceProbe(target, settings, targetSigner, _time).RunAsync(probing.Token).ConfigureAwait(false);
             reason = checks.FirstOrDefault(c => !c.Passed) is { } failed ? $"{failed.Check}: {failed.Detail}" : "All checks passed.";
         }
         catch (OperationCanceledException) when (probing.IsCancellationRequested && !cancellationToken.IsCancellationRequested)

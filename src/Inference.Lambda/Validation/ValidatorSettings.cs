@@ -8,8 +8,10 @@ namespace Inference.Lambda.Validation;
 /// <c>VALIDATOR_TARGET_URL</c> (the new version: an ALB test listener or a candidate alias's Function URL),
 /// <c>VALIDATOR_EXPECTED_MODEL_NAME</c>, <c>…_VERSION</c>, <c>…_SHA256</c>, <c>VALIDATOR_REQUESTS</c> (20),
 /// <c>VALIDATOR_P95_BUDGET_MS</c> (1000), <c>VALIDATOR_REQUEST_TIMEOUT_MS</c> (10000), <c>VALIDATOR_IMAGE</c>
-/// (the demo model's golden sample, packaged beside the function) and <c>VALIDATOR_REPORT_RESERVE_MS</c> (3000:
-/// kept back from the Lambda deadline to report Failed in time).
+/// (the demo model's golden sample, packaged beside the function), <c>VALIDATOR_REPORT_RESERVE_MS</c> (3000:
+/// kept back from the Lambda deadline to report Failed in time) and <c>VALIDATOR_SIGNING_SERVICE</c>: requests are
+/// SigV4-signed for that service with the function's own credentials (a Function URL with AWS_IAM auth); unset, a
+/// <c>*.lambda-url.*.on.aws</c> target is signed for <c>lambda</c> and anything else is not; <c>none</c> never signs.
 /// </summary>
 public sealed record ValidatorSettings(
     Uri TargetUrl,
@@ -18,7 +20,8 @@ public sealed record ValidatorSettings(
     double P95BudgetMs,
     TimeSpan RequestTimeout,
     string ImagePath,
-    TimeSpan ReportReserve)
+    TimeSpan ReportReserve,
+    string? SigningService)
 {
     public const string DefaultImage = "models/shapes-demo/samples/golden.png";
 
@@ -54,9 +57,16 @@ public sealed record ValidatorSettings(
         }
 
         return problems.Count == 0
-            ? new ValidatorSettings(url!, expected, (int)requests, budget, TimeSpan.FromMilliseconds(timeout), imagePath, TimeSpan.FromMilliseconds(reserve))
+            ? new ValidatorSettings(url!, expected, (int)requests, budget, TimeSpan.FromMilliseconds(timeout), imagePath, TimeSpan.FromMilliseconds(reserve), SigningServiceFor(url!, environment("VALIDATOR_SIGNING_SERVICE")))
             : throw new InvalidOperationException(string.Join(' ', problems));
     }
+
+    private static string? SigningServiceFor(Uri target, string? configured) => configured?.Trim() switch
+    {
+        "none" => null,
+        { Length: > 0 } service => service,
+        _ => target.Host.EndsWith(".on.aws", StringComparison.OrdinalIgnoreCase) && target.Host.Contains(".lambda-url.", StringComparison.OrdinalIgnoreCase) ? "lambda" : null,
+    };
 
     private static double Number(Func<string, string?> environment, string name, double fallback, double min, double max, List<string> problems)
     {

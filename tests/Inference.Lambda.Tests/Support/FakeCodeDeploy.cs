@@ -95,7 +95,7 @@ public sealed class FakeCodeDeploy : IAsyncDisposable
             return Reject(400, "SerializationException", $"Content-Type must be application/x-amz-json-1.1 (got '{request.ContentType}').");
         }
 
-        if (SigV4Verifier.Problem(request, body, SecretKey, Region, "codedeploy", TimeProvider.System) is { } problem)
+        if (SigV4Verifier.Problem(request, body, SecretKey, Region, "codedeploy", TimeProvider.System, "x-amz-target", "content-type") is { } problem)
         {
             return Reject(403, "InvalidSignatureException", problem);
         }

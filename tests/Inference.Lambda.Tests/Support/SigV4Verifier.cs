@@ -9,11 +9,12 @@ namespace Inference.Lambda.Tests.Support;
 /// <summary>
 /// Recomputes a SigV4 signature from the request as received, with nothing from the AWS SDK, following AWS's
 /// published algorithm (canonical request → string to sign → HMAC chain over date, region, service). Only the
-/// subset a JSON 1.1 POST uses: no query string, no chunked payload.
+/// subset this project sends: no query string, no chunked payload.
 /// </summary>
 public static partial class SigV4Verifier
 {
-    public static string? Problem(HttpRequest request, byte[] body, string secretKey, string region, string service, TimeProvider time)
+    /// <param name="required">Headers the signature must cover (host and x-amz-date always).</param>
+    public static string? Problem(HttpRequest request, byte[] body, string secretKey, string region, string service, TimeProvider time, params string[] required)
     {
         var match = Authorization().Match(request.Headers.Authorization.ToString());
         if (!match.Success)
@@ -28,11 +29,11 @@ public static partial class SigV4Verifier
         }
 
         var signedHeaders = match.Groups["headers"].Value.Split(';');
-        foreach (var required in new[] { "host", "x-amz-date", "x-amz-target", "content-type" })
+        foreach (var header in required.Append("host").Append("x-amz-date"))
         {
-            if (!signedHeaders.Contains(required))
+            if (!signedHeaders.Contains(header))
             {
-                return $"{required} is not signed";
+                return $"{header} is not signed";
             }
         }
 
