@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Inference.Core.Batching;
 using Inference.Core.Model;
 using Inference.Core.Pipeline;
+using Inference.Core.Telemetry;
 
 namespace Inference.HttpBenchmark;
 
@@ -61,8 +62,8 @@ internal static class InProcessThroughput
             latencies.Count / elapsed.TotalSeconds,
             latencies.Count + errors,
             errors,
-            Summary.Percentile(latencies, 0.50),
-            Summary.Percentile(latencies, 0.95),
-            Summary.Percentile(latencies, 0.99));
+            Statistics.Percentile(latencies, 0.50),
+            Statistics.Percentile(latencies, 0.95),
+            Statistics.Percentile(latencies, 0.99));
     }
 }

@@ -1,3 +1,5 @@
+using static Inference.Core.Telemetry.Statistics;
+
 namespace Inference.HttpBenchmark;
 
 /// <summary>One timed run: images per second and, for request loads, latency percentiles.</summary>
@@ -14,13 +16,4 @@ internal sealed record Summary(string Name, double ImagesPerSecond, int Errors, 
         latencies ? Median(runs.Select(r => r.P95Ms)) : null,
         latencies ? Median(runs.Select(r => r.P99Ms)) : null,
         runs.Count);
-
-    public static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    public static double Percentile(List<double> sorted, double p) =>
-        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
+using Inference.Core.Telemetry;
 using Inference.LambdaBenchmark;
 using Inference.Testing;
 using Microsoft.ML.OnnxRuntime;
@@ -43,12 +44,12 @@ try
             samples.Add(await ColdStart.MeasureAsync(package));
         }
 
-        var row = new Row(name, LambdaPackage.SizeBytes(package), new FileInfo(zip).Length, Median(samples.Select(s => s.InitMs)), Median(samples.Select(s => s.FirstAnswerMs)), Median(samples.Select(s => s.WarmMs)));
+        var row = new Row(name, LambdaPackage.SizeBytes(package), new FileInfo(zip).Length, Statistics.Median(samples.Select(s => s.InitMs)), Statistics.Median(samples.Select(s => s.FirstAnswerMs)), Statistics.Median(samples.Select(s => s.WarmMs)));
         rows.Add(row);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: init {row.InitMs:0} ms, first answer {row.ColdStartMs:0} ms, warm {row.WarmMs:0.0} ms (cold starts: {string.Join(", ", samples.Select(s => s.FirstAnswerMs.ToString("0", CultureInfo.InvariantCulture)))})"));
     }
 
-    var raw = Median(baseline);
+    var raw = Statistics.Median(baseline);
     Directory.CreateDirectory(output);
     await File.WriteAllTextAsync(Path.Combine(output, "lambda-cold-start.md"), Markdown(rows, raw, runs));
     await File.WriteAllTextAsync(Path.Combine(output, "lambda-cold-start.json"), JsonSerializer.Serialize(new { runs, raw_ort_fresh_process_ms = raw, rows }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
@@ -58,12 +59,6 @@ try
 finally
 {
     Directory.Delete(scratch, recursive: true);
-}
-
-static double Median(IEnumerable<double> values)
-{
-    var sorted = values.Order().ToArray();
-    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
 static string Markdown(IReadOnlyList<Row> rows, double raw, int runs)

@@ -1,12 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Inference.Testing;
 
@@ -20,15 +17,14 @@ namespace Inference.Testing;
 public sealed class FakeLambdaRuntime : IAsyncDisposable
 {
     private const string Prefix = "/2018-06-01/runtime";
-    private readonly WebApplication _app;
+    private WebApplication _app = null!;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
     private readonly ConcurrentDictionary<string, Pending> _inFlight = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource<RuntimeReport> _initError = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _firstNext = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private FakeLambdaRuntime(WebApplication app)
+    private void Map(WebApplication app)
     {
-        _app = app;
         app.MapGet($"{Prefix}/invocation/next", NextAsync);
         app.MapPost($"{Prefix}/invocation/{{id}}/response", (string id, HttpContext context) => CompleteAsync(id, context, isError: false));
         app.MapPost($"{Prefix}/invocation/{{id}}/error", (string id, HttpContext context) => CompleteAsync(id, context, isError: true));
@@ -46,12 +42,9 @@ public sealed class FakeLambdaRuntime : IAsyncDisposable
 
     public static async Task<FakeLambdaRuntime> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var runtime = new FakeLambdaRuntime(builder.Build());
-        await runtime._app.StartAsync();
-        runtime.Endpoint = new Uri(runtime._app.Urls.First()).Authority;
+        var runtime = new FakeLambdaRuntime();
+        (runtime._app, var url) = await LoopbackApp.StartAsync(runtime.Map);
+        runtime.Endpoint = url.Authority;
         return runtime;
     }
 

@@ -58,12 +58,7 @@ public static class HealthEndpoints
             },
             cancellationToken).ConfigureAwait(false);
 
-        var response = new GoldenResponse(
-            results.All(r => r.Passed),
-            manifest.Name,
-            manifest.Version,
-            results.Select(r => new GoldenCheckOutcome(r.Image, r.Passed, r.Problems, r.Actual.Select(DetectedObject.From).ToArray())).ToArray(),
-            results.Count == 0 ? "The manifest declares no golden checks; nothing was verified." : null);
+        var response = GoldenResponse.From(manifest, results);
         return response.Passed ? TypedResults.Ok(response) : TypedResults.Json(response, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

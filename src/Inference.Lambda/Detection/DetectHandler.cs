@@ -156,14 +156,7 @@ public sealed class DetectHandler(LoadedLambdaModel model) : IInvocationHandler
 
     private HttpResult Golden()
     {
-        var results = GoldenChecks.Run(model.Pipeline);
-        var manifest = model.Pipeline.Detector.Manifest;
-        var response = new GoldenResponse(
-            results.All(r => r.Passed),
-            manifest.Name,
-            manifest.Version,
-            results.Select(r => new GoldenCheckOutcome(r.Image, r.Passed, r.Problems, r.Actual.Select(DetectedObject.From).ToArray())).ToArray(),
-            results.Count == 0 ? "The manifest declares no golden checks; nothing was verified." : null);
+        var response = GoldenResponse.From(model.Pipeline.Detector.Manifest, GoldenChecks.Run(model.Pipeline));
         return HttpResult.Json(response.Passed ? 200 : 503, response);
     }
 

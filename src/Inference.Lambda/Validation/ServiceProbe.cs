@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Inference.Core.Contracts;
+using Inference.Core.Telemetry;
 using Inference.Lambda.Aws;
 
 namespace Inference.Lambda.Validation;
@@ -125,14 +126,11 @@ public sealed class ServiceProbe(HttpClient http, ValidatorSettings settings, Si
         }
 
         timings.Sort();
-        var p50 = Percentile(timings, 0.50);
-        var p95 = Percentile(timings, 0.95);
+        var p50 = Statistics.Percentile(timings, 0.50);
+        var p95 = Statistics.Percentile(timings, 0.95);
         var summary = string.Create(CultureInfo.InvariantCulture, $"{settings.Requests} detect requests: p50 {p50:0.0} ms, p95 {p95:0.0} ms, max {timings[^1]:0.0} ms; budget p95 {settings.P95BudgetMs:0} ms");
         return (p95 <= settings.P95BudgetMs, summary);
     }
-
-    // Nearest-rank percentile of sorted values.
-    private static double Percentile(List<double> sorted, double q) => sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     private async Task<(HttpStatusCode Status, string Body)> GetAsync(string path, CancellationToken cancellationToken)
     {

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json;
+using Inference.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace Inference.Lambda.Tests.Support;
@@ -19,13 +18,7 @@ public sealed class FakeCodeDeploy : IAsyncDisposable
     public const string SessionToken = "IQoJb3JpZ2luX2VjEXAMPLETOKEN";
     public const string Region = "us-east-1";
 
-    private readonly WebApplication _app;
-
-    private FakeCodeDeploy(WebApplication app)
-    {
-        _app = app;
-        app.MapPost("/", (Delegate)HandleAsync);
-    }
+    private WebApplication _app = null!;
 
     public string Url { get; private set; } = string.Empty;
 
@@ -47,12 +40,9 @@ public sealed class FakeCodeDeploy : IAsyncDisposable
 
     public static async Task<FakeCodeDeploy> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var fake = new FakeCodeDeploy(builder.Build());
-        await fake._app.StartAsync();
-        fake.Url = fake._app.Urls.First() + "/";
+        var fake = new FakeCodeDeploy();
+        (fake._app, var url) = await LoopbackApp.StartAsync(app => app.MapPost("/", (Delegate)fake.HandleAsync));
+        fake.Url = url.ToString();
         return fake;
     }
 

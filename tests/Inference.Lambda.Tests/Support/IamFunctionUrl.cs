@@ -1,6 +1,5 @@
-using System.Net;
+using Inference.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace Inference.Lambda.Tests.Support;
@@ -12,26 +11,17 @@ namespace Inference.Lambda.Tests.Support;
 /// </summary>
 public sealed class IamFunctionUrl : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly HttpClient _forward;
+    private WebApplication _app = null!;
 
-    private IamFunctionUrl(WebApplication app, Uri target)
-    {
-        _app = app;
-        _forward = new HttpClient { BaseAddress = target };
-        app.Run(HandleAsync);
-    }
+    private IamFunctionUrl(Uri target) => _forward = new HttpClient { BaseAddress = target };
 
     public Uri Url { get; private set; } = null!;
 
     public static async Task<IamFunctionUrl> StartAsync(Uri target)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var url = new IamFunctionUrl(builder.Build(), target);
-        await url._app.StartAsync();
-        url.Url = new Uri(url._app.Urls.First() + "/");
+        var url = new IamFunctionUrl(target);
+        (url._app, url.Url) = await LoopbackApp.StartAsync(app => app.Run(url.HandleAsync));
         return url;
     }
 
