@@ -30,7 +30,7 @@ internal static class StageRatios
         var decode = Median(nameof(StageBenchmarks.Decode640x480Jpeg));
         var preprocess = Median(nameof(StageBenchmarks.LetterboxToYolox));
         var postprocess = Median(nameof(StageBenchmarks.YoloxDecodeNms));
-        var pipeline = Median(nameof(StageBenchmarks.PipelineEndToEnd));
+        var pipeline = Median(nameof(StageBenchmarks.ServiceEndToEnd));
         if (model is not { } m || decode is not { } d || preprocess is not { } p || postprocess is not { } q)
         {
             return;
@@ -42,7 +42,7 @@ internal static class StageRatios
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"(decode + preprocess + postprocess) / model = {ratio:0.000} (target <= 0.5): {(ratio <= 0.5 ? "met" : "NOT met")}"));
         if (pipeline is { } e)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"full pipeline / raw ORT = {e / m:0.000}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"detection service / raw ORT = {e / m:0.000}"));
         }
     }
 }

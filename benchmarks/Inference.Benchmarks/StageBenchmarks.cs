@@ -1,8 +1,9 @@
 using BenchmarkDotNet.Attributes;
+using Inference.Core.Backends;
 using Inference.Core.Imaging;
 using Inference.Core.Model;
-using Inference.Core.Pipeline;
 using Inference.Core.Postprocessing;
+using Inference.Core.Serving;
 using Inference.Testing;
 using Microsoft.ML.OnnxRuntime;
 using SixLabors.ImageSharp;
@@ -22,9 +23,9 @@ public class StageBenchmarks
     private byte[] _jpeg640 = [];
     private byte[] _jpeg4032 = [];
     private Image<Rgb24> _image640 = null!;
-    private OnnxDetector _yolox = null!;
-    private OnnxDetector _demo = null!;
-    private DetectionPipeline _pipeline = null!;
+    private LocalDetector _yolox = null!;
+    private ModelInput _demoInput = null!;
+    private OnnxInstance _instance = null!;
     private float[] _yoloxSlot = [];
     private float[] _demoSlot = [];
     private float[] _yoloxOutput = [];
@@ -45,31 +46,35 @@ public class StageBenchmarks
         _jpeg4032 = BenchmarkInputs.Jpeg(4032, 3024);
         _image640 = Image.Load<Rgb24>(_jpeg640);
 
-        var single = new DetectorOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1 };
-        _yolox = YoloxFixture.Load(YoloxFixture.DynamicModel, single);
-        var demoManifest = ModelManifest.Load(RepositoryPaths.DemoManifest);
-        _demo = OnnxDetector.Load(demoManifest.ResolvePath(demoManifest.Weights!), demoManifest, single);
-        _pipeline = new DetectionPipeline(_yolox);
-        _yoloxOptions = _pipeline.DefaultOptions;
+        var single = new BackendOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1, Instances = 1 };
+        _yolox = YoloxFixture.LoadAsync(YoloxFixture.DynamicModel, single, new Core.Scheduling.BatchingOptions { MaxBatchSize = 1 }).GetAwaiter().GetResult();
+        _demoInput = ModelManifest.Load(RepositoryPaths.DemoManifest).Input;
+        _yoloxOptions = _yolox.Model.DefaultOptions;
 
-        _yoloxSlot = new float[_yolox.SlotLength];
-        _demoSlot = new float[_demo.SlotLength];
-        _transform640 = LetterboxTensorizer.Write(_image640, _yolox.Input, _yoloxSlot);
+        var input = _yolox.Model.Input;
+        _yoloxSlot = new float[LetterboxTensorizer.SlotLength(input)];
+        _demoSlot = new float[LetterboxTensorizer.SlotLength(_demoInput)];
+        _transform640 = LetterboxTensorizer.Write(_image640, input, _yoloxSlot);
+
+        // One backend instance on its own, as the scheduler's runner calls it.
+        var (session, _) = OnnxSessionFactory.Create(BenchmarkInputs.YoloxModel, single, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var signature = ModelSignature.Read(session, _yolox.Model.Manifest);
+        _instance = new OnnxInstance(session, signature, new BatchOutputPool(1, signature.OutputImageLength, 2));
+        _batch = new BatchTensorPool(1, signature.SlotLength, 2).Rent();
 
         // Post-processing input for YOLOX: the model's real output on a real photo with objects in it.
-        _batch = _yolox.RentBatch(1);
         using (var photo = Image.Load<Rgb24>(YoloxFixture.Photo("coffee.png")))
         {
-            LetterboxTensorizer.Write(photo, _yolox.Input, _batch.Slot(0));
+            LetterboxTensorizer.Write(photo, input, _batch.Slot(0));
         }
 
-        using (var output = _yolox.Run(_batch))
+        using (var output = _instance.Run(_batch, 1))
         {
             _yoloxOutput = output.ForImage(0).ToArray();
         }
 
         _yolov8Output = SyntheticYolov8Output(classes: 80, anchors: 8400, objects: 20);
-        _yolov8Postprocessor = new DetectionPostprocessor(new Yolov8Decoder(80, 8400), _yolox.ClassNames);
+        _yolov8Postprocessor = new DetectionPostprocessor(new Yolov8Decoder(80, 8400), _yolox.Model.ClassNames);
 
         // The baseline: a bare ORT session with the same settings, its input already a tensor.
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
@@ -84,8 +89,8 @@ public class StageBenchmarks
         _rawSession.Dispose();
         _runOptions.Dispose();
         _batch.Dispose();
-        _yolox.Dispose();
-        _demo.Dispose();
+        _instance.Dispose();
+        _yolox.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _image640.Dispose();
     }
 
@@ -111,26 +116,26 @@ public class StageBenchmarks
     }
 
     [Benchmark(Description = "letterbox+tensorize 640x480 -> 416 (YOLOX)")]
-    public int LetterboxToYolox() => LetterboxTensorizer.Write(_image640, _yolox.Input, _yoloxSlot).ContentWidth;
+    public int LetterboxToYolox() => LetterboxTensorizer.Write(_image640, _yolox.Model.Input, _yoloxSlot).ContentWidth;
 
     [Benchmark(Description = "letterbox+tensorize 640x480 -> 640 (demo)")]
-    public int LetterboxToDemo() => LetterboxTensorizer.Write(_image640, _demo.Input, _demoSlot).ContentWidth;
+    public int LetterboxToDemo() => LetterboxTensorizer.Write(_image640, _demoInput, _demoSlot).ContentWidth;
 
     [Benchmark(Description = "yolox decode+NMS, 3549 anchors")]
-    public int YoloxDecodeNms() => _yolox.Postprocessor.Process(_yoloxOutput, _transform640, _yoloxOptions).Count;
+    public int YoloxDecodeNms() => _yolox.Model.Postprocessor.Process(_yoloxOutput, _transform640, _yoloxOptions).Count;
 
     [Benchmark(Description = "yolov8 decode+NMS, 8400 anchors x 80 classes")]
     public int Yolov8DecodeNms() => _yolov8Postprocessor.Process(_yolov8Output, _transform640, DetectionOptions.Default).Count;
 
-    [Benchmark(Description = "OnnxDetector.Run, YOLOX-Nano")]
-    public int DetectorRun()
+    [Benchmark(Description = "OnnxInstance.Run, YOLOX-Nano")]
+    public int InstanceRun()
     {
-        using var output = _yolox.Run(_batch);
+        using var output = _instance.Run(_batch, 1);
         return output.ImageLength;
     }
 
-    [Benchmark(Description = "full pipeline, 640x480 JPEG on YOLOX-Nano")]
-    public int PipelineEndToEnd() => _pipeline.Detect(_jpeg640, _yoloxOptions).Detections.Count;
+    [Benchmark(Description = "detection service, 640x480 JPEG on YOLOX-Nano")]
+    public int ServiceEndToEnd() => _yolox.DetectAsync(_jpeg640, _yoloxOptions).GetAwaiter().GetResult().Detections.Count;
 
     /// <summary>Mostly background scores with clusters of strong anchors around a few objects, as a real frame gives.</summary>
     private static float[] SyntheticYolov8Output(int classes, int anchors, int objects)

@@ -1,37 +1,16 @@
 using System.Diagnostics;
-using Inference.Core.Batching;
-using Inference.Core.Model;
-using Inference.Core.Pipeline;
+using Inference.Core.Backends;
+using Inference.Core.Serving;
 using Inference.Core.Telemetry;
 
 namespace Inference.HttpBenchmark;
 
-/// <summary>The service's pipeline without HTTP: the facade on one thread, and the batcher under concurrent callers.</summary>
+/// <summary>The service's request path without HTTP: the detection service under concurrent callers.</summary>
 internal static class InProcessThroughput
 {
-    public static RunResult Facade(BenchmarkSubject subject, TimeSpan duration)
+    public static async Task<RunResult> ServiceAsync(BenchmarkSubject subject, int concurrency, TimeSpan duration)
     {
-        using var detector = OnnxDetector.Load(subject.WeightsPath, subject.Manifest, new DetectorOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
-        var pipeline = new DetectionPipeline(detector);
-        pipeline.Detect(subject.Jpegs[0]);
-        var latencies = new List<double>();
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; clock.Elapsed < duration; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            pipeline.Detect(subject.Jpegs[i % subject.Jpegs.Count]);
-            latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-
-        return Result(latencies, 0, clock.Elapsed);
-    }
-
-    public static async Task<RunResult> BatcherAsync(BenchmarkSubject subject, int concurrency, TimeSpan duration)
-    {
-        using var detector = OnnxDetector.Load(subject.WeightsPath, subject.Manifest, new DetectorOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
-        var pipeline = new DetectionPipeline(detector);
-        await using var batcher = new DynamicBatcher(pipeline, new BatchingOptions());
-        var options = pipeline.DefaultOptions;
+        await using var detector = await LocalDetector.LoadAsync(subject.Manifest, subject.WeightsPath, new BackendOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
         var latencies = new List<double>();
         var clock = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
@@ -40,8 +19,7 @@ internal static class InProcessThroughput
             for (var i = worker; clock.Elapsed < duration; i += concurrency)
             {
                 var start = Stopwatch.GetTimestamp();
-                using var inference = await batcher.InferAsync(subject.Jpegs[i % subject.Jpegs.Count]);
-                inference.Postprocess(options);
+                await detector.DetectAsync(subject.Jpegs[i % subject.Jpegs.Count]);
                 mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
 

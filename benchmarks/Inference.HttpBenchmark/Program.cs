@@ -23,8 +23,8 @@ foreach (var batch in new[] { 1, 2, 4, 8 })
 var best = raw.Values.MaxBy(s => s.ImagesPerSecond)!;
 rows.Add(raw[1]);
 rows.Add(best with { Name = $"{best.Name} (best)" });
-rows.Add(Measure("pipeline in-process, facade, 1 caller", true, () => Task.FromResult(InProcessThroughput.Facade(subject, duration))));
-rows.Add(Measure("pipeline in-process, batcher, 16 callers", true, () => InProcessThroughput.BatcherAsync(subject, 16, duration)));
+rows.Add(Measure("detection service in-process, 1 caller", true, () => InProcessThroughput.ServiceAsync(subject, 1, duration)));
+rows.Add(Measure("detection service in-process, 16 callers", true, () => InProcessThroughput.ServiceAsync(subject, 16, duration)));
 
 var startClock = Stopwatch.StartNew();
 await using (var api = await ApiProcess.StartAsync(new Dictionary<string, string> { ["Model__Manifest"] = subject.ManifestPath }))

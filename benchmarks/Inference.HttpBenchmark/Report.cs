@@ -13,7 +13,7 @@ internal static class Report
     {
         Directory.CreateDirectory(directory);
         var http16 = rows.Single(r => r.Name.EndsWith("concurrency 16", StringComparison.Ordinal));
-        var pipeline = rows.Single(r => r.Name.Contains("batcher", StringComparison.Ordinal));
+        var pipeline = rows.Single(r => r.Name.Contains("16 callers", StringComparison.Ordinal));
         var httpRows = rows.Where(r => r.Name.StartsWith("HTTP", StringComparison.Ordinal)).ToArray();
         var throughputRatio = http16.ImagesPerSecond / rawBest.ImagesPerSecond;
         var tailOk = httpRows.All(r => r.P99Ms <= 3 * r.P50Ms);
@@ -34,7 +34,7 @@ internal static class Report
 
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"- HTTP (concurrency 16) / raw ORT best = **{throughputRatio:0.00}** (target ≥ 0.6): {Verdict(throughputRatio >= 0.6)}");
-        md.AppendLine(CultureInfo.InvariantCulture, $"- pipeline in-process (16 callers) / raw ORT best = **{pipeline.ImagesPerSecond / rawBest.ImagesPerSecond:0.00}**");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- detection service in-process (16 callers) / raw ORT best = **{pipeline.ImagesPerSecond / rawBest.ImagesPerSecond:0.00}**");
         md.AppendLine(CultureInfo.InvariantCulture, $"- p99 ≤ 3 × p50 at every HTTP concurrency: {Verdict(tailOk)}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- HTTP errors: {errors}: {Verdict(errors == 0)}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- start-up to ready: {startup.TotalSeconds:0.00} s; peak RSS under load (concurrency 16): {rssMb:0} MB");

@@ -1,15 +1,27 @@
 using Inference.Api.Detection;
 using Inference.Api.Health;
 using Inference.Api.Hosting;
-using Inference.Api.Model;
+using Inference.Api.Models;
+using Microsoft.Extensions.Options;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddInferenceService();
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddInferenceService();
 
-var app = builder.Build();
-app.UseInferenceMiddleware();
-app.MapDetection();
-app.MapModelInfo();
-app.MapHealth();
-app.MapObservability();
-app.Run();
+    var app = builder.Build();
+
+    // Validate before the host starts: a bad setting is then one sentence, not a logged start-up failure with a stack.
+    app.Services.GetRequiredService<IStartupValidator>().Validate();
+    app.UseInferenceMiddleware();
+    app.MapDetection();
+    app.MapModels();
+    app.MapHealth();
+    app.MapObservability();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (StartupFailure.Describe(ex) is { } problems)
+{
+    return StartupFailure.Report(problems);
+}

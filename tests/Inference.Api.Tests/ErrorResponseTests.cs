@@ -63,7 +63,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
 
     [Theory]
     [InlineData("text/plain")]
-    [InlineData("application/json")]
+    [InlineData("application/xml")]
     [InlineData("application/x-www-form-urlencoded")]
     public async Task An_unsupported_content_type_is_415_listing_what_is_accepted(string contentType)
     {
@@ -157,9 +157,9 @@ public sealed class ErrorResponseTests : IAsyncLifetime
     {
         using var response = await Client.PostAsync($"/v1/detect?{query}", Requests.Raw(DemoModelFiles.GoldenScene().RenderPng()));
 
-        var problem = await AssertProblem(response, HttpStatusCode.BadRequest, null, query);
-        Assert.Equal("urn:inference:problem:invalid-parameters", problem.Type);
+        var problem = await AssertProblem(response, HttpStatusCode.BadRequest, "invalid-parameters", query);
         Assert.True(problem.Errors!.ContainsKey(parameter), $"The errors name {string.Join(", ", problem.Errors.Keys)}, not {parameter}.");
+        Assert.Contains(parameter, problem.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -168,25 +168,77 @@ public sealed class ErrorResponseTests : IAsyncLifetime
         using var missing = await Client.GetAsync("/v2/nothing");
         using var wrongMethod = await Client.GetAsync("/v1/detect");
 
-        await AssertProblem(missing, HttpStatusCode.NotFound, null, "unknown route");
-        await AssertProblem(wrongMethod, HttpStatusCode.MethodNotAllowed, null, "GET on detect");
+        var notFound = await AssertProblem(missing, HttpStatusCode.NotFound, "not-found", "unknown route");
+        var notAllowed = await AssertProblem(wrongMethod, HttpStatusCode.MethodNotAllowed, "method-not-allowed", "GET on detect");
+
+        Assert.Contains("/v2/nothing", notFound.Detail, StringComparison.Ordinal);
+        Assert.Contains("GET", notAllowed.Detail, StringComparison.Ordinal);
     }
 
-    private static async Task<ProblemAnswer> AssertProblem(HttpResponseMessage response, HttpStatusCode status, string? code, string because)
+    [Fact]
+    public async Task An_unknown_model_id_is_404_naming_the_models_served()
+    {
+        using var response = await Client.PostAsync("/v1/models/nope/detect", Requests.Raw(DemoModelFiles.GoldenScene().RenderPng()));
+
+        var problem = await AssertProblem(response, HttpStatusCode.NotFound, "model-not-found", "unknown model");
+        Assert.Contains("'default'", problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task More_parts_than_images_allowed_is_413_too_many_images_however_many_parts_come()
+    {
+        var png = DemoModelFiles.GoldenScene().RenderPng();
+
+        using var response = await Client.PostAsync("/v1/detect", Requests.Multipart(Enumerable.Repeat(png, 40)));
+
+        await AssertProblem(response, HttpStatusCode.RequestEntityTooLarge, "too-many-images", "forty parts");
+        await AssertStillServing();
+    }
+
+    [Fact]
+    public async Task A_json_body_carries_base64_images_and_its_parameters()
+    {
+        var png = Convert.ToBase64String(DemoModelFiles.GoldenScene().RenderPng());
+
+        using var one = await Client.PostAsync("/v1/detect", Json($$"""{"image": "{{png}}", "classes": ["red", "blue"]}"""));
+        using var typed = await Client.PostAsync("/v1/detect", Json($$$"""{"image": {"type": "base64", "value": "data:image/png;base64,{{{png}}}"}}"""));
+        using var list = await Client.PostAsync("/v1/detect", Json($$"""{"images": ["{{png}}"], "confidence": 0.5}"""));
+
+        Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        Assert.Equal(["blue", "red"], (await one.ReadAs<DetectAnswer>()).Detections.Select(d => d.Class).Order());
+        Assert.Equal(4, (await typed.ReadAs<DetectAnswer>()).Detections.Count);
+        Assert.Single(await list.ReadAs<DetectAnswer[]>());
+    }
+
+    [Theory]
+    [InlineData("""{"image": {"type": "url", "value": "http://127.0.0.1/x.png"}}""", HttpStatusCode.BadRequest, "url-fetch-disabled")]
+    [InlineData("""{"image": "%%%"}""", HttpStatusCode.BadRequest, "not-an-image")]
+    [InlineData("""{"picture": "abc"}""", HttpStatusCode.BadRequest, "malformed-body")]
+    [InlineData("""[1, 2]""", HttpStatusCode.BadRequest, "malformed-body")]
+    [InlineData("""{"image": """, HttpStatusCode.BadRequest, "malformed-body")]
+    [InlineData("""{"images": ["aGk=", "aGk=", "aGk=", "aGk="]}""", HttpStatusCode.RequestEntityTooLarge, "too-many-images")]
+    public async Task A_bad_json_body_gets_a_problem_naming_what_is_wrong(string body, HttpStatusCode status, string code)
+    {
+        using var response = await Client.PostAsync("/v1/detect", Json(body));
+
+        await AssertProblem(response, status, code, body);
+    }
+
+    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+
+    /// <summary>Every error: problem+json, the right status, a code, a detail and the trace id.</summary>
+    private static async Task<ProblemAnswer> AssertProblem(HttpResponseMessage response, HttpStatusCode status, string code, string because)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(status == response.StatusCode, $"{because}: expected {(int)status}, got {(int)response.StatusCode}: {body}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = System.Text.Json.JsonSerializer.Deserialize<ProblemAnswer>(body, Json.Options)!;
+        var problem = System.Text.Json.JsonSerializer.Deserialize<ProblemAnswer>(body, Support.Json.Options)!;
         Assert.Equal((int)status, problem.Status);
         Assert.False(string.IsNullOrWhiteSpace(problem.Title));
-        if (code is not null)
-        {
-            Assert.Equal(code, problem.Code);
-            Assert.Equal($"urn:inference:problem:{code}", problem.Type);
-            Assert.False(string.IsNullOrWhiteSpace(problem.Detail));
-        }
-
+        Assert.Equal(code, problem.Code);
+        Assert.Equal($"urn:inference:problem:{code}", problem.Type);
+        Assert.False(string.IsNullOrWhiteSpace(problem.Detail), $"{because}: no detail in {body}");
+        Assert.Matches("^[0-9a-f]{32}$", problem.TraceId);
         return problem;
     }
 

@@ -16,9 +16,26 @@ public sealed class HealthAndModelTests(DemoServiceFixture fixture) : IClassFixt
 
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        var body = await ready.ReadAs<JsonElement>();
-        Assert.Equal("ready", body.GetProperty("status").GetString());
-        Assert.Equal("CPUExecutionProvider", body.GetProperty("provider").GetString());
+        var body = await ready.ReadAs<ReadyAnswer>();
+        Assert.Equal("ready", body.Status);
+        var model = Assert.Single(body.Models);
+        Assert.Equal(("default", "ready", "shapes-demo", "CPUExecutionProvider"), (model.Id, model.State, model.Name, model.Provider));
+    }
+
+    [Fact]
+    public async Task The_models_routes_list_every_model_and_one_by_id_in_the_same_shape()
+    {
+        var list = await (await fixture.Service.Client.GetAsync("/v1/models")).ReadAs<JsonElement>();
+        var byId = await (await fixture.Service.Client.GetAsync("/v1/models/default")).ReadAs<JsonElement>();
+        var single = await (await fixture.Service.Client.GetAsync("/v1/model")).ReadAs<JsonElement>();
+        using var missing = await fixture.Service.Client.GetAsync("/v1/models/unknown");
+
+        var listed = Assert.Single(list.GetProperty("models").EnumerateArray());
+        Assert.Equal(listed.GetRawText(), byId.GetRawText());
+        Assert.Equal(byId.GetProperty("sha256").GetString(), single.GetProperty("sha256").GetString());
+        Assert.True(byId.GetProperty("default").GetBoolean());
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("model-not-found", (await missing.ReadAs<ProblemAnswer>()).Code);
     }
 
     [Fact]
@@ -49,7 +66,9 @@ public sealed class HealthAndModelTests(DemoServiceFixture fixture) : IClassFixt
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.ReadAs<JsonElement>();
         Assert.True(body.GetProperty("passed").GetBoolean());
-        var check = Assert.Single(body.GetProperty("checks").EnumerateArray());
+        var model = Assert.Single(body.GetProperty("models").EnumerateArray());
+        Assert.Equal("default", model.GetProperty("id").GetString());
+        var check = Assert.Single(model.GetProperty("checks").EnumerateArray());
         Assert.Equal(4, check.GetProperty("detections").GetArrayLength());
     }
 
@@ -59,7 +78,7 @@ public sealed class HealthAndModelTests(DemoServiceFixture fixture) : IClassFixt
         var document = await (await fixture.Service.Client.GetAsync("/openapi/v1.json")).ReadAs<JsonElement>();
         var paths = document.GetProperty("paths");
 
-        foreach (var route in new[] { "/v1/detect", "/v1/model", "/health/live", "/health/ready", "/health/golden", "/metrics" })
+        foreach (var route in new[] { "/v1/detect", "/v1/model", "/v1/models", "/v1/models/{id}", "/v1/models/{id}/detect", "/health/live", "/health/ready", "/health/golden", "/metrics" })
         {
             Assert.True(paths.TryGetProperty(route, out _), $"{route} is missing from the OpenAPI document.");
         }
@@ -71,7 +90,6 @@ public sealed class HealthAndModelTests(DemoServiceFixture fixture) : IClassFixt
         Assert.True(detect.GetProperty("requestBody").GetProperty("content").TryGetProperty("image/jpeg", out _));
         var schemas = document.GetProperty("components").GetProperty("schemas");
         Assert.True(schemas.TryGetProperty("ProblemDetails", out _));
-        Assert.True(schemas.TryGetProperty("HttpValidationProblemDetails", out _));
         Assert.True(schemas.TryGetProperty("DetectionResponse", out _));
     }
 }
@@ -110,7 +128,7 @@ public sealed class GoldenFailureTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         var body = await response.ReadAs<JsonElement>();
         Assert.False(body.GetProperty("passed").GetBoolean());
-        var problems = body.GetProperty("checks")[0].GetProperty("problems").EnumerateArray().Select(p => p.GetString()!).ToArray();
+        var problems = body.GetProperty("models")[0].GetProperty("checks")[0].GetProperty("problems").EnumerateArray().Select(p => p.GetString()!).ToArray();
         Assert.Contains(problems, p => p.StartsWith("Missing red", StringComparison.Ordinal));
     }
 }

@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Inference.Api.Tests.Support;
-using Inference.Core.Sources;
+using Inference.Core.Repository;
+using Inference.Core.Scheduling;
 using Inference.DemoModel;
 using Inference.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Inference.Api.Tests;
 
@@ -16,11 +16,11 @@ public sealed class LifecycleTests
     [Fact]
     public async Task Readiness_moves_from_not_ready_to_ready_while_liveness_answers_throughout()
     {
-        // The loader reads its options first; holding them holds the load, so "not ready" is observed for certain.
+        // The load reports its first step and is held there until released, so "loading" is observed for certain.
         var release = new TaskCompletionSource();
         await using var service = new ServiceHost(
             new Dictionary<string, string?> { ["Batching:MaxBatchSize"] = "4" },
-            services => services.AddSingleton<IOptions<ModelOptions>>(new HeldOptions<ModelOptions>(new ModelOptions(), release.Task))).Start();
+            services => services.AddSingleton<IModelObserver>(new HeldLoad(release.Task))).Start();
 
         using var loading = await service.Client.GetAsync("/health/ready");
         using var live = await service.Client.GetAsync("/health/live");
@@ -29,12 +29,14 @@ public sealed class LifecycleTests
         await service.WaitUntilReadyAsync();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, loading.StatusCode);
-        var problem = await loading.ReadAs<ProblemAnswer>();
-        Assert.Equal("not-ready", problem.Code);
-        Assert.Equal("loading", problem.State);
-        Assert.False(string.IsNullOrWhiteSpace(problem.Detail));
+        var readiness = await loading.ReadAs<ReadyAnswer>();
+        Assert.Equal("not_ready", readiness.Status);
+        Assert.Equal("loading", readiness.Models[0].State);
+        Assert.StartsWith("Resolving the model", readiness.Models[0].Reason, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, modelWhileLoading.StatusCode);
+        var problem = await modelWhileLoading.ReadAs<ProblemAnswer>();
+        Assert.Equal(("not-ready", "loading"), (problem.Code, problem.State));
         var model = await (await service.Client.GetAsync("/v1/model")).ReadAs<JsonElement>();
         Assert.Equal("ready", model.GetProperty("state").GetString());
         Assert.Equal([1, 2, 3, 4], model.GetProperty("batching").GetProperty("warmed_batch_sizes").EnumerateArray().Select(e => e.GetInt32()));
@@ -47,23 +49,23 @@ public sealed class LifecycleTests
 
         // Poll until the loader has given up; the model load runs in the background.
         HttpStatusCode status;
-        ProblemAnswer problem;
+        ModelReadinessAnswer model;
         var attempt = 0;
         do
         {
             using var ready = await service.Client.GetAsync("/health/ready");
             status = ready.StatusCode;
-            problem = await ready.ReadAs<ProblemAnswer>();
+            model = (await ready.ReadAs<ReadyAnswer>()).Models[0];
             await Task.Delay(attempt++ == 0 ? 0 : 50);
         }
-        while (problem.State != "failed" && attempt < 600);
+        while (model.State != "failed" && attempt < 600);
 
         using var detect = await service.Client.PostAsync("/v1/detect", Requests.Raw(DemoModelFiles.GoldenScene().RenderPng()));
         using var live = await service.Client.GetAsync("/health/live");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-        Assert.Equal("failed", problem.State);
-        Assert.Contains("/nonexistent/manifest.json", problem.Detail, StringComparison.Ordinal);
+        Assert.Equal("failed", model.State);
+        Assert.Contains("/nonexistent/manifest.json", model.Reason, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, detect.StatusCode);
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
     }
@@ -82,7 +84,11 @@ public sealed class LifecycleTests
 
         // In flight: held by the batch delay when the signal arrives.
         var inFlight = api.Client.PostAsync("/v1/detect", Requests.Raw(image));
-        await Task.Delay(300);
+        while (!(await api.Client.GetStringAsync("/metrics")).Contains("inference_queued_images{model=\"default\"} 1", StringComparison.Ordinal))
+        {
+            await Task.Delay(10);
+        }
+
         var clock = Stopwatch.StartNew();
         await api.TerminateAsync();
 
@@ -102,7 +108,7 @@ public sealed class LifecycleTests
         var exitCode = await api.WaitForExitAsync(TimeSpan.FromSeconds(15));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, readyDuringDrain.StatusCode);
-        Assert.Equal("stopping", (await readyDuringDrain.ReadAs<ProblemAnswer>()).State);
+        Assert.Equal("stopping", (await readyDuringDrain.ReadAs<ReadyAnswer>()).Models[0].State);
         Assert.True(flippedAfter < TimeSpan.FromSeconds(1), $"Readiness flipped only after {flippedAfter}.");
         readyDuringDrain.Dispose();
         Assert.Equal(HttpStatusCode.OK, inFlightAnswer.StatusCode);
@@ -143,16 +149,14 @@ public sealed class LifecycleTests
     }
 }
 
-/// <summary>Options whose value is handed out only once the test releases it.</summary>
-internal sealed class HeldOptions<T>(T value, Task release) : IOptions<T>
-    where T : class
+/// <summary>Holds the model load at its first reported step until the test releases it.</summary>
+internal sealed class HeldLoad(Task release) : IModelObserver
 {
-    public T Value
+    public IBatchObserver? ForModel(string modelId) => null;
+
+    public void StatusChanged(ModelEntry entry, bool allReady) => release.Wait();
+
+    public void Loaded(ServedModel model)
     {
-        get
-        {
-            release.Wait();
-            return value;
-        }
     }
 }

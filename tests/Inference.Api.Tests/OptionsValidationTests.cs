@@ -21,6 +21,10 @@ public sealed class OptionsValidationTests
     [InlineData("Model:Manifest", "", "Model:Manifest")]
     [InlineData("S3:MaxAttempts", "0", "S3:MaxAttempts")]
     [InlineData("Inference:ExecutionProvider", "gpu", "Inference:ExecutionProvider")]
+    [InlineData("Inference:Instances", "0", "Inference:Instances")]
+    [InlineData("Limits:DecodeMemoryBytes", "5", "Limits:DecodeMemoryBytes")]
+    [InlineData("Models:Coco:Manifest", "x.json", "Models:Coco")]
+    [InlineData("Models:coco:Manifest", "", "Models:coco:Manifest")]
     [InlineData("Batching:MaxBatchSize", "eight", "Batching:MaxBatchSize")]
     public void A_bad_setting_fails_validation_with_a_message_naming_the_key(string key, string value, string expected)
     {
@@ -44,13 +48,18 @@ public sealed class OptionsValidationTests
     [Fact]
     public void The_default_settings_are_valid() => Validate(new Dictionary<string, string?>());
 
-    [Fact]
-    public async Task A_bad_setting_stops_the_real_process_at_boot_with_the_key_in_its_log()
+    [Theory]
+    [InlineData("Batching__MaxBatchSize", "0", "Configuration error: Batching:MaxBatchSize must be between 1 and 256 (got 0).")]
+    [InlineData("Limits__MaxBodyBytes", "lots", "Configuration error: Limits:MaxBodyBytes: 'lots' is not a valid whole number.")]
+    [InlineData("Inference__ExecutionProvider", "gpu", "Configuration error: Inference:ExecutionProvider: 'gpu' is not a valid value (one of: auto, cuda, cpu).")]
+    public async Task A_bad_setting_stops_the_real_process_at_boot_with_one_sentence_and_exit_code_78(string variable, string value, string expected)
     {
-        var (exitCode, output) = await ApiProcess.RunToExitAsync(new Dictionary<string, string> { ["Batching__MaxBatchSize"] = "0" }, TimeSpan.FromSeconds(60));
+        var (exitCode, output) = await ApiProcess.RunToExitAsync(new Dictionary<string, string> { [variable] = value }, TimeSpan.FromSeconds(60));
 
-        Assert.NotEqual(0, exitCode);
-        Assert.Contains("Batching:MaxBatchSize must be between 1 and 256 (got 0).", output, StringComparison.Ordinal);
+        Assert.Equal(StartupFailure.ExitCode, exitCode);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", output, StringComparison.Ordinal);
     }
 
     /// <summary>Runs exactly the validation the host runs at start-up (every ValidateOnStart registration).</summary>

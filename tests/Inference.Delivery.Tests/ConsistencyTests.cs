@@ -1,6 +1,9 @@
 using Inference.Api.Hosting;
-using Inference.Core.Batching;
-using Inference.Core.Model;
+using Inference.Core.Backends;
+using Inference.Core.Imaging;
+using Inference.Core.Repository;
+using Inference.Core.Scheduling;
+using Inference.Core.Serving;
 using Inference.Core.Sources;
 using Inference.Delivery.Tests.Support;
 using Inference.Testing;
@@ -22,15 +25,15 @@ public sealed class ConsistencyTests : IDisposable
 {
     private static readonly string[] FactFiles = ["Dockerfile", "Dockerfile.gpu", "task-definition.json", "deploy/appspec.yaml", "deploy/infrastructure.yaml"];
 
-    // The sections the service binds (Hosting/ServiceSetup.cs), by the options type it binds each to.
-    private static readonly Dictionary<string, Type> Sections = new(StringComparer.Ordinal)
+    // The sections the service binds (Core's InferenceOptions and the Api's ServiceSetup), by the options types bound to each.
+    private static readonly Dictionary<string, Type[]> Sections = new(StringComparer.Ordinal)
     {
-        [ModelOptions.Section] = typeof(ModelOptions),
-        ["Inference"] = typeof(DetectorOptions),
-        ["Batching"] = typeof(BatchingOptions),
-        [LimitsOptions.Section] = typeof(LimitsOptions),
-        [ShutdownOptions.Section] = typeof(ShutdownOptions),
-        ["S3"] = typeof(S3Options),
+        [ModelOptions.Section] = [typeof(ModelOptions)],
+        [BackendOptions.Section] = [typeof(BackendOptions)],
+        [BatchingOptions.Section] = [typeof(BatchingOptions)],
+        [LimitsOptions.Section] = [typeof(LimitsOptions), typeof(ImageLimits)],
+        [ShutdownOptions.Section] = [typeof(ShutdownOptions)],
+        [S3Options.Section] = [typeof(S3Options)],
     };
 
     // Read by ASP.NET Core and the OpenTelemetry SDK themselves, not by a section of ours.
@@ -152,7 +155,7 @@ public sealed class ConsistencyTests : IDisposable
         var batching = app.Services.GetRequiredService<IOptions<BatchingOptions>>().Value;
         var shutdown = app.Services.GetRequiredService<IOptions<ShutdownOptions>>().Value;
         var host = app.Services.GetRequiredService<IOptions<HostOptions>>().Value;
-        var model = app.Services.GetRequiredService<IOptions<ModelOptions>>().Value;
+        var model = app.Services.GetRequiredService<IOptions<ModelRepositoryOptions>>().Value.Default;
 
         Assert.Equal(int.Parse(environment["Batching__MaxBatchSize"]), batching.MaxBatchSize);
         Assert.Equal(int.Parse(environment["Batching__MaxQueue"]), batching.MaxQueue);
@@ -217,25 +220,37 @@ public sealed class ConsistencyTests : IDisposable
     private static List<string> UnboundSettings(IReadOnlyDictionary<string, string> environment)
     {
         var problems = new List<string>();
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(environment.Select(e => KeyValuePair.Create(e.Key.Replace("__", ":", StringComparison.Ordinal), (string?)e.Value)))
-            .Build();
         foreach (var name in environment.Keys.Where(k => !PlatformVariables.Contains(k)))
         {
             var section = name.Split("__")[0];
-            if (!name.Contains("__", StringComparison.Ordinal) || !Sections.TryGetValue(section, out var type))
+            if (!name.Contains("__", StringComparison.Ordinal) || !Sections.TryGetValue(section, out var types))
             {
                 problems.Add($"{name}: the service binds no section '{section}'.");
                 continue;
             }
 
-            try
+            // A key is bound when one of the section's types takes it without complaint.
+            var configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection([KeyValuePair.Create(name.Replace("__", ":", StringComparison.Ordinal), (string?)environment[name])])
+                .Build();
+            var errors = new List<string>();
+            foreach (var type in types)
             {
-                configuration.GetSection(section).Get(type, o => o.ErrorOnUnknownConfiguration = true);
+                try
+                {
+                    configuration.GetSection(section).Get(type, o => o.ErrorOnUnknownConfiguration = true);
+                    errors.Clear();
+                    break;
+                }
+                catch (InvalidOperationException error)
+                {
+                    errors.Add(error.Message);
+                }
             }
-            catch (InvalidOperationException error)
+
+            if (errors.Count > 0)
             {
-                problems.Add($"{name}: {error.Message}");
+                problems.Add($"{name}: {string.Join(" ", errors)}");
             }
         }
 

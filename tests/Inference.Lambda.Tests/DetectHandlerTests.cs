@@ -45,7 +45,8 @@ public sealed class DetectHandlerTests : IClassFixture<DetectHandlerTests.DemoHa
         {
             var manifest = Path.Combine(scratch, "manifest.json");
             await File.WriteAllTextAsync(manifest, (YoloxFixture.Manifest() with { Weights = Path.Combine(YoloxFixture.ModelDirectory, YoloxFixture.DynamicModel) }).ToJson());
-            var handler = new DetectHandler(await LoadedLambdaModel.LoadAsync(Configuration(new() { ["Model:Manifest"] = manifest }), NullLoggerFactory.Instance, CancellationToken.None));
+            await using var serving = await LambdaServing.StartAsync(Configuration(new() { ["Model:Manifest"] = manifest }), NullLoggerFactory.Instance, CancellationToken.None);
+            var handler = new DetectHandler(serving);
             await using var service = await Services.HealthyAsync(new Dictionary<string, string> { ["Model__Manifest"] = manifest });
 
             foreach (var photo in new[] { "astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg" })
@@ -105,7 +106,7 @@ public sealed class DetectHandlerTests : IClassFixture<DetectHandlerTests.DemoHa
         { "empty body", Events.FunctionUrl("POST", "/v1/detect", [], "image/png"), 400, "not-an-image" },
         { "text", Events.FunctionUrl("POST", "/v1/detect", Encoding.UTF8.GetBytes("hello"), "text/plain"), 415, "unsupported-media-type" },
         { "bad base64 flag", BrokenBase64(), 400, "not-an-image" },
-        { "json without image", Events.FunctionUrl("POST", "/v1/detect", Encoding.UTF8.GetBytes("{\"confidence\": 0.5}"), "application/json", base64: false), 400, "not-an-image" },
+        { "json without image", Events.FunctionUrl("POST", "/v1/detect", Encoding.UTF8.GetBytes("{\"confidence\": 0.5}"), "application/json", base64: false), 400, "malformed-body" },
         { "json that does not parse", Events.FunctionUrl("POST", "/v1/detect", Encoding.UTF8.GetBytes("{\"image\": "), "application/json", base64: false), 400, "malformed-body" },
         { "bad parameter", Events.FunctionUrl("POST", "/v1/detect", TestImages.Png(TestImages.Gradient(64, 48)), "image/png", query: new Dictionary<string, string> { ["confidence"] = "7" }), 400, "invalid-parameters" },
         { "unknown class", Events.FunctionUrl("POST", "/v1/detect", TestImages.Png(TestImages.Gradient(64, 48)), "image/png", query: new Dictionary<string, string> { ["classes"] = "purple" }), 400, "invalid-parameters" },
@@ -166,12 +167,19 @@ public sealed class DetectHandlerTests : IClassFixture<DetectHandlerTests.DemoHa
 
         public ApiProcess Service { get; private set; } = null!;
 
+        private LambdaServing _serving = null!;
+
         public async Task InitializeAsync()
         {
-            Handler = new DetectHandler(await LoadedLambdaModel.LoadAsync(Configuration([]), NullLoggerFactory.Instance, CancellationToken.None));
+            _serving = await LambdaServing.StartAsync(Configuration([]), NullLoggerFactory.Instance, CancellationToken.None);
+            Handler = new DetectHandler(_serving);
             Service = await Services.HealthyAsync();
         }
 
-        public async Task DisposeAsync() => await Service.DisposeAsync();
+        public async Task DisposeAsync()
+        {
+            await Service.DisposeAsync();
+            await _serving.DisposeAsync();
+        }
     }
 }

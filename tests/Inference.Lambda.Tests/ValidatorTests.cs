@@ -59,7 +59,7 @@ public sealed class ValidatorTests : IAsyncLifetime, IClassFixture<ValidatorTest
 
         var (report, call) = await ValidateAsync(shifted.Client.BaseAddress!);
 
-        AssertFailedAt(report, "golden", "/health/golden answered 503: samples/golden.png");
+        AssertFailedAt(report, "golden", "/health/golden answered 503: default/samples/golden.png");
         Assert.Equal("Failed", call.Status);
     }
 

@@ -1,23 +1,17 @@
 using Inference.Core.Model;
-using Inference.Core.Pipeline;
+using Inference.Core.Serving;
+using Xunit;
 
 namespace Inference.Testing;
 
-/// <summary>The committed demo model, loaded once per test class on the CPU.</summary>
-public sealed class DemoModelFixture : IDisposable
+/// <summary>The committed demo model, loaded once per test class on the CPU through the same loader and service as the host.</summary>
+public sealed class DemoModelFixture : IAsyncLifetime
 {
-    public DemoModelFixture()
-    {
-        Manifest = ModelManifest.Load(RepositoryPaths.DemoManifest);
-        Detector = OnnxDetector.Load(Manifest.ResolvePath(Manifest.Weights!), Manifest, new DetectorOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
-        Pipeline = new DetectionPipeline(Detector);
-    }
+    public ModelManifest Manifest { get; } = ModelManifest.Load(RepositoryPaths.DemoManifest);
 
-    public ModelManifest Manifest { get; }
+    public LocalDetector Detector { get; private set; } = null!;
 
-    public OnnxDetector Detector { get; }
+    public async Task InitializeAsync() => Detector = await LocalDetector.LoadAsync(RepositoryPaths.DemoManifest);
 
-    public DetectionPipeline Pipeline { get; }
-
-    public void Dispose() => Detector.Dispose();
+    public async Task DisposeAsync() => await Detector.DisposeAsync();
 }

@@ -32,3 +32,17 @@ public sealed class ListLogger : ILogger
         }
     }
 }
+
+/// <summary>Hands the same <see cref="ListLogger"/> to every category, so a test sees everything a component logs.</summary>
+public sealed class SingleLoggerFactory(ListLogger logger) : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName) => logger;
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,4 +1,7 @@
+using Inference.Core.Backends;
 using Inference.Core.Model;
+using Inference.Core.Scheduling;
+using Inference.Core.Serving;
 
 namespace Inference.Testing;
 
@@ -35,6 +38,6 @@ public static class YoloxFixture
         BaseDirectory = ModelDirectory,
     };
 
-    public static OnnxDetector Load(string file, DetectorOptions? options = null) =>
-        OnnxDetector.Load(Path.Combine(ModelDirectory, file), Manifest(), options ?? new DetectorOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1 });
+    public static Task<LocalDetector> LoadAsync(string file, BackendOptions? backend = null, BatchingOptions? batching = null) =>
+        LocalDetector.LoadAsync(Manifest(), Path.Combine(ModelDirectory, file), backend ?? new BackendOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1 }, batching);
 }

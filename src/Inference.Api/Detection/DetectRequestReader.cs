@@ -1,100 +1,179 @@
-using Inference.Api.Errors;
-using Inference.Api.Hosting;
-using Microsoft.AspNetCore.Http.HttpResults;
+using System.Text;
+using Inference.Core.Contracts;
+using Inference.Core.Serving;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
+using Microsoft.IO;
 using Microsoft.Net.Http.Headers;
 
 namespace Inference.Api.Detection;
 
-/// <summary>The images of one request and where its parameters come from.</summary>
-internal sealed record DetectRequest(IReadOnlyList<ReadOnlyMemory<byte>> Images, bool AnswerAsList, Func<string, StringValues> Parameter);
-
 /// <summary>
-/// Reads multipart/form-data (one or more <c>image</c> parts, parameters as form fields or query) or a raw
-/// image body (<c>image/*</c> or <c>application/octet-stream</c>), within the configured body limit.
+/// Reads a detect request into pooled buffers, within the configured limits:
+/// <list type="bullet">
+/// <item>multipart/form-data: one or more <c>image</c> parts; other parts are parameters (a form field wins over the query);</item>
+/// <item>a raw image body (<c>image/*</c> or <c>application/octet-stream</c>), parameters in the query;</item>
+/// <item>JSON (<c>application/json</c>): base64 images, as <see cref="JsonImageRequest"/> reads them on every front end.</item>
+/// </list>
+/// Each image lands in one pooled, contiguous buffer straight from the socket: no second copy.
 /// </summary>
-internal static class DetectRequestReader
+public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
 {
     public const string ImageField = "image";
+    public const string AcceptedTypes = "multipart/form-data with 'image' parts, a raw body as image/* or application/octet-stream, or application/json {\"image\": base64}";
 
-    public static async Task<(DetectRequest? Request, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
+    // Parameters are short; anything longer in a form field is not a parameter.
+    private const int MaxFieldBytes = 16 * 1024;
+    private const int MaxFields = 32;
+
+    /// <exception cref="RequestProblemException">The request cannot be read; its problem says why.</exception>
+    public async Task<DetectRequest> ReadAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(limits);
         if (request.ContentLength > limits.MaxBodyBytes)
         {
-            return (null, Problems.BodyTooLarge(limits.MaxBodyBytes));
+            throw new RequestProblemException(ProblemCatalog.BodyTooLarge(limits.MaxBodyBytes));
         }
 
+        var media = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed : null;
         try
         {
-            if (IsMultipart(request.ContentType))
+            if (media?.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true)
             {
-                return await ReadMultipartAsync(request, limits, cancellationToken).ConfigureAwait(false);
+                return await ReadMultipartAsync(request, media, limits, cancellationToken).ConfigureAwait(false);
             }
 
-            if (IsRawImage(request.ContentType))
+            if (media?.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) == true)
             {
-                var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
-                return (new DetectRequest([body], false, name => request.Query[name]), null);
+                using var body = await ReadBodyAsync(request.Body, request.ContentLength, cancellationToken).ConfigureAwait(false);
+                return JsonImageRequest.Parse(Contents(body), limits.MaxImagesPerRequest, name => request.Query[name]);
             }
 
-            return (null, Problems.UnsupportedMediaType(request.ContentType));
+            if (media is not null && (media.MediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || media.MediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase)))
+            {
+                var body = await ReadBodyAsync(request.Body, request.ContentLength, cancellationToken).ConfigureAwait(false);
+                return new DetectRequest([Contents(body)], false, name => request.Query[name], [body]);
+            }
+
+            throw new RequestProblemException(ProblemCatalog.UnsupportedMediaType(request.ContentType, AcceptedTypes));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, Problems.BodyTooLarge(limits.MaxBodyBytes));
+            throw new RequestProblemException(ProblemCatalog.BodyTooLarge(limits.MaxBodyBytes));
         }
         catch (BadHttpRequestException ex)
         {
-            return (null, Problems.MalformedBody(ex.Message));
+            throw new RequestProblemException(ProblemCatalog.MalformedBody(ex.Message));
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException)
         {
-            // The multipart reader's own complaints: a missing boundary, a body that ends mid-part, too many parts.
-            return (null, Problems.MalformedBody($"The body could not be read: {ex.Message}"));
+            // The multipart reader's own complaints: a missing boundary, a body that ends mid-part, oversized headers.
+            throw new RequestProblemException(ProblemCatalog.MalformedBody($"The body could not be read: {ex.Message}"));
         }
     }
 
-    private static async Task<(DetectRequest?, ProblemHttpResult?)> ReadMultipartAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
+    private async Task<DetectRequest> ReadMultipartAsync(HttpRequest request, MediaTypeHeaderValue media, LimitsOptions limits, CancellationToken cancellationToken)
     {
-        var form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
-        var files = form.Files.GetFiles(ImageField);
-        if (files.Count == 0)
+        var boundary = HeaderUtilities.RemoveQuotes(media.Boundary).Value;
+        if (string.IsNullOrWhiteSpace(boundary))
         {
-            var fields = form.Files.Select(f => f.Name).Concat(form.Keys).Distinct(StringComparer.Ordinal).ToArray();
-            return (null, Problems.MalformedBody(fields.Length == 0
-                ? $"The multipart body has no '{ImageField}' part."
-                : $"The multipart body has no '{ImageField}' part (it has: {string.Join(", ", fields)})."));
+            throw new RequestProblemException(ProblemCatalog.MalformedBody("The multipart body has no boundary in its Content-Type."));
         }
 
-        if (files.Count > limits.MaxImagesPerRequest)
+        var images = new List<RecyclableMemoryStream>();
+        var fields = new Dictionary<string, StringValues>(StringComparer.Ordinal);
+        var completed = false;
+        try
         {
-            return (null, Problems.TooManyImages(files.Count, limits.MaxImagesPerRequest));
-        }
+            var reader = new MultipartReader(boundary, request.Body);
+            while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || disposition.Name.Value is not { Length: > 0 } name)
+                {
+                    throw new RequestProblemException(ProblemCatalog.MalformedBody("A multipart part has no Content-Disposition name."));
+                }
 
-        var images = new ReadOnlyMemory<byte>[files.Count];
-        for (var i = 0; i < files.Count; i++)
+                name = HeaderUtilities.RemoveQuotes(name).Value!;
+                if (name == ImageField)
+                {
+                    if (images.Count == limits.MaxImagesPerRequest)
+                    {
+                        throw new RequestProblemException(ProblemCatalog.TooManyImages(images.Count + 1, limits.MaxImagesPerRequest));
+                    }
+
+                    images.Add(await ReadBodyAsync(section.Body, null, cancellationToken).ConfigureAwait(false));
+                }
+                else
+                {
+                    if (fields.Count == MaxFields)
+                    {
+                        throw new RequestProblemException(ProblemCatalog.MalformedBody($"The multipart body has more than {MaxFields} fields besides '{ImageField}'."));
+                    }
+
+                    fields[name] = StringValues.Concat(fields.GetValueOrDefault(name), await ReadFieldAsync(section.Body, name, cancellationToken).ConfigureAwait(false));
+                }
+            }
+
+            if (images.Count == 0)
+            {
+                throw new RequestProblemException(ProblemCatalog.MalformedBody(fields.Count == 0
+                    ? $"The multipart body has no '{ImageField}' part."
+                    : $"The multipart body has no '{ImageField}' part (it has: {string.Join(", ", fields.Keys)})."));
+            }
+
+            completed = true;
+            return new DetectRequest(
+                [.. images.Select(Contents)],
+                images.Count > 1,
+                name => fields.TryGetValue(name, out var value) ? value : request.Query[name],
+                images);
+        }
+        finally
         {
-            var bytes = new byte[files[i].Length];
-            await using var stream = files[i].OpenReadStream();
-            await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
-            images[i] = bytes;
+            if (!completed)
+            {
+                images.ForEach(i => i.Dispose());
+            }
         }
-
-        return (new DetectRequest(images, files.Count > 1, name => form.TryGetValue(name, out var value) ? value : request.Query[name]), null);
     }
 
-    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<string> ReadFieldAsync(Stream body, string name, CancellationToken cancellationToken)
     {
-        // Kestrel enforces Limits:MaxBodyBytes while this reads, including chunked bodies without a length.
-        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 64 * 1024);
-        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        var buffer = new byte[MaxFieldBytes + 1];
+        var length = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            length += read;
+            if (length > MaxFieldBytes)
+            {
+                throw new RequestProblemException(ProblemCatalog.MalformedBody($"The form field '{name}' is longer than {MaxFieldBytes} bytes."));
+            }
+        }
+
+        return Encoding.UTF8.GetString(buffer, 0, length);
     }
 
-    private static bool IsMultipart(string? contentType) =>
-        MediaTypeHeaderValue.TryParse(contentType, out var media) && media.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Copies a body into one pooled buffer. With a known length the buffer is contiguous from the start; Kestrel
+    /// enforces Limits:MaxBodyBytes while this reads, chunked bodies included.
+    /// </summary>
+    private async Task<RecyclableMemoryStream> ReadBodyAsync(Stream body, long? length, CancellationToken cancellationToken)
+    {
+        var stream = buffers.GetStream(Guid.Empty, "request-body", length ?? 0, asContiguousBuffer: true);
+        try
+        {
+            await body.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
+            return stream;
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 
-    private static bool IsRawImage(string? contentType) =>
-        MediaTypeHeaderValue.TryParse(contentType, out var media) &&
-        (media.MediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || media.MediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase));
+    // GetBuffer makes the contents contiguous: free when the stream was created contiguous, one copy otherwise.
+    private static ReadOnlyMemory<byte> Contents(RecyclableMemoryStream stream) => stream.GetBuffer().AsMemory(0, (int)stream.Length);
 }

@@ -1,69 +1,64 @@
-using Inference.Api.Model;
-using Inference.Core.Batching;
+using System.Diagnostics;
 using Inference.Core.Contracts;
-using Inference.Core.Imaging;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Inference.Api.Errors;
 
 /// <summary>
-/// Every error the service answers is RFC 7807 problem+json with a stable <c>type</c> URN and a <c>code</c>
-/// extension clients can switch on; the <c>detail</c> names the parameter or the reason.
+/// Writes the shared problem catalogue as RFC 7807 problem+json: a stable <c>type</c> URN, the <c>code</c> clients
+/// switch on, the request's <c>trace_id</c>, and <c>Retry-After</c> for 429.
 /// </summary>
 public static class Problems
 {
-    public static ProblemHttpResult Create(int status, string code, string title, string detail, IEnumerable<KeyValuePair<string, object?>>? extensions = null)
+    public static ProblemHttpResult ToResult(this Problem problem, HttpContext context)
     {
-        var all = new Dictionary<string, object?> { ["code"] = code };
-        foreach (var (key, value) in extensions ?? [])
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(context);
+        if (problem.RetryAfterSeconds is { } retryAfter)
         {
-            all[key] = value;
+            context.Response.Headers.RetryAfter = retryAfter;
         }
 
-        return TypedResults.Problem(detail: detail, statusCode: status, title: title, type: ProblemCatalog.TypeUri(code), extensions: all);
+        return TypedResults.Problem(ToDetails(problem, TraceId(context)));
     }
 
-    public static ProblemHttpResult Image(ImageDecodeException failure)
+    public static ProblemDetails ToDetails(Problem problem, string? traceId)
     {
-        ArgumentNullException.ThrowIfNull(failure);
-        var (status, code, title) = ProblemCatalog.ForImage(failure.Reason);
-        return Create(status, code, title, failure.Message, failure.ImageIndex is { } index ? [new("image_index", index)] : null);
+        ArgumentNullException.ThrowIfNull(problem);
+        return new ProblemDetails
+        {
+            Type = problem.Type,
+            Title = problem.Title,
+            Status = problem.Status,
+            Detail = problem.Detail,
+            Extensions = problem.Extensions(traceId),
+        };
     }
 
-    public static ProblemHttpResult QueueFull(HttpContext context, QueueFullException failure)
+    public static string TraceId(HttpContext context) => Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
+
+    /// <summary>
+    /// Gives the answers the framework writes itself (a bare 404 or 405 from routing, the 500 of an unhandled
+    /// exception, Kestrel's own 4xx where it lets the app write the body) the catalogue's code and detail too.
+    /// </summary>
+    public static void Complete(ProblemDetailsContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(failure);
-        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(failure.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Create(StatusCodes.Status429TooManyRequests, "queue-full", "Too many requests", failure.Message);
+        var details = context.ProblemDetails;
+        var http = context.HttpContext;
+        details.Extensions.Remove("traceId");
+        details.Extensions["trace_id"] = TraceId(http);
+        if (!details.Extensions.ContainsKey("code"))
+        {
+            var problem = ProblemCatalog.ForStatus(details.Status ?? http.Response.StatusCode, http.Request.Method, http.Request.Path);
+            details.Type = problem.Type;
+            details.Title = problem.Title;
+            details.Detail = problem.Detail;
+            foreach (var (key, value) in problem.Extensions(TraceId(http)))
+            {
+                details.Extensions[key] = value;
+            }
+        }
     }
-
-    public static ProblemHttpResult NotReady(ModelHost host)
-    {
-        ArgumentNullException.ThrowIfNull(host);
-        var (state, reason) = host.Status;
-        return Create(StatusCodes.Status503ServiceUnavailable, "not-ready", "The model is not ready", reason, [new("state", state)]);
-    }
-
-    public static ProblemHttpResult ShuttingDown() =>
-        Create(StatusCodes.Status503ServiceUnavailable, "shutting-down", "Shutting down", "The service is shutting down and takes no new work; retry on another instance.");
-
-    public static ProblemHttpResult DeadlineExceeded(int timeoutMs) =>
-        Create(StatusCodes.Status503ServiceUnavailable, "deadline-exceeded", "Deadline exceeded", $"The request was not served within Limits:RequestTimeoutMs ({timeoutMs} ms).");
-
-    public static ProblemHttpResult BodyTooLarge(long limit) =>
-        Create(StatusCodes.Status413PayloadTooLarge, "body-too-large", "Request body too large", $"The body exceeds the {limit}-byte limit (Limits:MaxBodyBytes).");
-
-    public static ProblemHttpResult TooManyImages(int count, int limit) =>
-        Create(StatusCodes.Status413PayloadTooLarge, "too-many-images", "Too many images", $"The request carries {count} images; at most {limit} are allowed (Limits:MaxImagesPerRequest).");
-
-    public static ProblemHttpResult UnsupportedMediaType(string? contentType) =>
-        Create(
-            StatusCodes.Status415UnsupportedMediaType,
-            "unsupported-media-type",
-            "Unsupported content type",
-            $"Content type '{contentType ?? "(none)"}' is not accepted; send multipart/form-data with 'image' parts, or a raw body as image/* or application/octet-stream.");
-
-    public static ProblemHttpResult MalformedBody(string detail) =>
-        Create(StatusCodes.Status400BadRequest, "malformed-body", "Malformed request body", detail);
 }

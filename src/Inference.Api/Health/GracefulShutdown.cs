@@ -1,20 +1,20 @@
 using Inference.Api.Hosting;
-using Inference.Api.Model;
+using Inference.Core.Repository;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Api.Health;
 
 /// <summary>
 /// On SIGTERM: readiness turns 503 at once, the server keeps answering for the drain delay (the load balancer needs
-/// a few health checks to take the task out of rotation), then Kestrel stops, waits for in-flight requests and the
-/// batcher finishes its formed batches, all within <see cref="ShutdownOptions.TimeoutSeconds"/>.
+/// a few health checks to take the task out of rotation), then Kestrel stops and waits for in-flight requests, and
+/// each model's scheduler serves what it admitted, all within <see cref="ShutdownOptions.TimeoutSeconds"/>.
 /// </summary>
-internal sealed partial class GracefulShutdown(ModelHost host, IOptions<ShutdownOptions> options, ILogger<GracefulShutdown> logger) : IHostedLifecycleService
+internal sealed partial class GracefulShutdown(ModelRepository models, IOptions<ShutdownOptions> options, ILogger<GracefulShutdown> logger) : IHostedLifecycleService
 {
     // Runs before any hosted service (the web server included) is asked to stop.
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        host.MarkStopping();
+        models.MarkStopping();
         var drain = TimeSpan.FromSeconds(options.Value.DrainDelaySeconds);
         LogDraining(logger, drain.TotalSeconds);
         try

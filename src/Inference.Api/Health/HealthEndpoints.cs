@@ -1,14 +1,14 @@
 using Inference.Api.Errors;
-using Inference.Api.Model;
 using Inference.Core.Contracts;
-using Inference.Core.Pipeline;
+using Inference.Core.Repository;
+using Inference.Core.Serving;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Inference.Api.Health;
 
 /// <summary>
-/// Liveness for the container, readiness for the load balancer, and golden checks for deployment hooks,
-/// which call them on the test listener before traffic moves.
+/// Liveness for the container, readiness for the load balancer, and golden checks for deployment hooks, which call
+/// them on the test listener before traffic moves.
 /// </summary>
 public static class HealthEndpoints
 {
@@ -18,47 +18,30 @@ public static class HealthEndpoints
         group.MapGet("/live", () => TypedResults.Ok(new LiveResponse("live")))
             .WithSummary("200 while the process runs.");
         group.MapGet("/ready", Ready)
-            .WithSummary("200 only once the pinned model is loaded, verified and warmed at every batch size; 503 with the reason otherwise, and from the moment shutdown begins.")
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .WithSummary("200 only once every configured model is loaded, verified and warmed; 503 with each model's state and reason otherwise, and from the moment shutdown begins.")
+            .Produces<ReadyResponse>(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/golden", GoldenAsync)
-            .WithSummary("Runs the manifest's golden checks through the full pipeline: 200 when they pass, 503 when not.")
+            .WithSummary("Runs every model's golden checks through the full request path: 200 when all pass, 503 when not.")
             .Produces<GoldenResponse>(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
-    private static Results<Ok<ReadyResponse>, ProblemHttpResult> Ready(ModelHost host)
+    private static Results<Ok<ReadyResponse>, JsonHttpResult<ReadyResponse>> Ready(ModelRepository models)
     {
-        if (!host.IsReady || host.Model is not { } model)
-        {
-            return Problems.NotReady(host);
-        }
-
-        var manifest = model.Detector.Manifest;
-        return TypedResults.Ok(new ReadyResponse("ready", manifest.Name, manifest.Version, model.Detector.Sha256, model.Detector.ActiveProvider));
+        var response = ReadyResponse.From(models);
+        return response.Status == ReadyResponse.ReadyStatus ? TypedResults.Ok(response) : TypedResults.Json(response, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    private static async Task<Results<Ok<GoldenResponse>, JsonHttpResult<GoldenResponse>, ProblemHttpResult>> GoldenAsync(ModelHost host, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<GoldenResponse>, JsonHttpResult<GoldenResponse>, ProblemHttpResult>> GoldenAsync(
+        ModelRepository models, DetectionService detection, HttpContext context, CancellationToken cancellationToken)
     {
-        if (!host.IsReady || host.Model is not { } model)
+        if (models.Models.FirstOrDefault(m => !m.IsReady) is { } notReady)
         {
-            return Problems.NotReady(host);
+            return ProblemCatalog.NotReady(notReady).ToResult(context);
         }
 
-        var manifest = model.Detector.Manifest;
-
-        // Through the batcher, exactly as client traffic goes.
-        var results = await GoldenChecks.RunAsync(
-            manifest,
-            model.Pipeline.DefaultOptions,
-            async (image, options, token) =>
-            {
-                using var inference = await model.Batcher.InferAsync(image, token).ConfigureAwait(false);
-                return inference.Postprocess(options);
-            },
-            cancellationToken).ConfigureAwait(false);
-
-        var response = GoldenResponse.From(manifest, results);
+        var response = await GoldenResponse.RunAsync(models, detection, cancellationToken).ConfigureAwait(false);
         return response.Passed ? TypedResults.Ok(response) : TypedResults.Json(response, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

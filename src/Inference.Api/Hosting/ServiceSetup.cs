@@ -1,11 +1,12 @@
+using Inference.Api.Detection;
+using Inference.Api.Errors;
 using Inference.Api.Health;
-using Inference.Api.Model;
+using Inference.Api.Models;
 using Inference.Api.Observability;
-using Inference.Core.Batching;
 using Inference.Core.Contracts;
-using Inference.Core.Model;
-using Inference.Core.Sources;
-using Microsoft.AspNetCore.Http.Features;
+using Inference.Core.Hosting;
+using Inference.Core.Repository;
+using Inference.Core.Serving;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -13,37 +14,32 @@ namespace Inference.Api.Hosting;
 
 public static class ServiceSetup
 {
-    /// <summary>Options (validated at boot), the model host and its loader, metrics, tracing and JSON conventions.</summary>
+    /// <summary>Options (validated at boot), the serving stack and its loader, metrics, tracing and JSON conventions.</summary>
     public static WebApplicationBuilder AddInferenceService(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.AddValidatedOptions<ModelOptions>(ModelOptions.Section, o => o.Validate());
-        services.AddValidatedOptions<DetectorOptions>("Inference", o => o.Validate());
-        services.AddValidatedOptions<BatchingOptions>("Batching", o => o.Validate());
-        services.AddValidatedOptions<LimitsOptions>(LimitsOptions.Section, o => o.Validate());
-        services.AddValidatedOptions<ShutdownOptions>(ShutdownOptions.Section, o => o.Validate());
-        services.AddValidatedOptions<S3Options>("S3", o => o.Validate());
-
+        services.AddInferenceOptions(builder.Configuration);
+        services.Add<ShutdownOptions, ShutdownOptionsValidator>(builder.Configuration, ShutdownOptions.Section);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((kestrel, limits) => kestrel.Limits.MaxRequestBodySize = limits.Value.MaxBodyBytes);
-        services.AddOptions<FormOptions>().Configure<IOptions<LimitsOptions>>((form, limits) =>
-        {
-            form.MultipartBodyLengthLimit = limits.Value.MaxBodyBytes;
-
-            // Keep uploads in memory (bounded by the body limit): no temp files on the request path.
-            form.MemoryBufferThreshold = (int)Math.Min(limits.Value.MaxBodyBytes, int.MaxValue);
-            form.ValueCountLimit = limits.Value.MaxImagesPerRequest + 16;
-        });
         services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.TimeoutSeconds));
 
         services.AddSingleton<InferenceMetrics>();
-        services.AddSingleton<ModelHost>();
-        services.AddHostedService<ModelLoaderService>();
+        services.AddSingleton<IModelObserver>(sp => sp.GetRequiredService<InferenceMetrics>());
+        services.AddSingleton<IDetectionObserver>(sp => sp.GetRequiredService<InferenceMetrics>());
+        services.AddInferenceServing(builder.Environment.ContentRootPath);
+        services.AddSingleton(sp => RequestBuffers.Create(sp.GetRequiredService<IOptions<LimitsOptions>>().Value));
+        services.AddSingleton<DetectRequestReader>();
+        services.AddHostedService<ModelRepositoryLoader>();
         services.AddHostedService<GracefulShutdown>();
 
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Complete);
         services.AddOpenApi();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = DetectionJson.Options.PropertyNamingPolicy);
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = DetectionJson.Options.PropertyNamingPolicy;
+            json.SerializerOptions.DefaultIgnoreCondition = DetectionJson.Options.DefaultIgnoreCondition;
+        });
         builder.AddInferenceTelemetry();
         return builder;
     }

@@ -1,7 +1,7 @@
 using Amazon.S3;
 using Inference.Cli.Models;
 using Inference.Core.Model;
-using Inference.Core.Pipeline;
+using Inference.Core.Serving;
 using Inference.Core.Sources;
 using Inference.Registry;
 using Inference.Registry.Datasets;
@@ -111,7 +111,7 @@ public sealed class RoboflowImporter(ModelRegistry registry, IAmazonS3 s3, S3Opt
             BaseDirectory = work,
         };
 
-        using var detector = OnnxDetector.Load(weights, manifest, new DetectorOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
+        await using var detector = await LocalDetector.LoadAsync(manifest, weights, cancellationToken: cancellationToken).ConfigureAwait(false);
         var sample = GoldenSplits
             .Select(split => Path.Combine(export.Root, split, "images"))
             .Where(Directory.Exists)
@@ -124,7 +124,7 @@ public sealed class RoboflowImporter(ModelRegistry registry, IAmazonS3 s3, S3Opt
 
         var golden = Path.Combine(work, "golden" + Path.GetExtension(sample));
         File.Copy(sample, golden);
-        var detections = new DetectionPipeline(detector).Detect(await File.ReadAllBytesAsync(golden, cancellationToken).ConfigureAwait(false)).Detections;
+        var detections = (await detector.DetectAsync(await File.ReadAllBytesAsync(golden, cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false)).Detections;
         return manifest with
         {
             Golden =

@@ -76,7 +76,7 @@ public static class DetectionParameters
             }
             else
             {
-                errors["classes"] = [error!];
+                errors["classes"] = [$"classes: {error}"];
             }
         }
 

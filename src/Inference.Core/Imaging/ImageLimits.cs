@@ -1,6 +1,8 @@
+using Inference.Core.Hosting;
+
 namespace Inference.Core.Imaging;
 
-/// <summary>Limits checked against the image header before any pixel is decoded.</summary>
+/// <summary>Limits checked against the image header before any pixel is decoded (configuration section <c>Limits</c>).</summary>
 public sealed record ImageLimits
 {
     public const long DefaultMaxPixels = 40_000_000;
@@ -9,9 +11,11 @@ public sealed record ImageLimits
     public static ImageLimits Default { get; } = new();
 
     /// <summary>Width × height ceiling (40 MP by default, above a 48 MP phone photo's 8000×6000 it is not).</summary>
+    [SettingRange("Limits:MaxPixels", 1, long.MaxValue)]
     public long MaxPixels { get; init; } = DefaultMaxPixels;
 
     /// <summary>Longest side accepted, so that a 1×40M strip is refused too.</summary>
+    [SettingRange("Limits:MaxSide", 1, int.MaxValue)]
     public int MaxSide { get; init; } = DefaultMaxSide;
 
     public string? Validate()

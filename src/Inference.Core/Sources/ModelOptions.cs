@@ -1,12 +1,19 @@
 namespace Inference.Core.Sources;
 
 /// <summary>
-/// Which model to serve (configuration section <c>Model</c>): a local file by default, or weights pinned in S3 by
-/// URI, VersionId and SHA-256, with the manifest given as a path or as its own pinned URI.
+/// Which model to serve (configuration section <c>Model</c> for the default model, <c>Models:&lt;id&gt;</c> for more):
+/// a local file by default, or weights pinned in S3 by URI, VersionId and SHA-256, with the manifest given as a path
+/// or as its own pinned URI.
 /// </summary>
 public sealed class ModelOptions
 {
     public const string Section = "Model";
+
+    /// <summary>The default model's id in <c>/v1/models</c>; models under <c>Models</c> take their key.</summary>
+    public string Id { get; set; } = "default";
+
+    /// <summary>Backend instances for this model; <c>Inference:Instances</c> (or the provider's default) when absent.</summary>
+    public int? Instances { get; set; }
 
     /// <summary>The manifest: a path (relative to the content root or the app directory) or <c>s3://bucket/key</c>.</summary>
     public string Manifest { get; set; } = "models/shapes-demo/manifest.json";
@@ -45,43 +52,49 @@ public sealed class ModelOptions
         return new ModelSpec(manifest, ManifestVersionId, path);
     }
 
-    public IEnumerable<string> Validate()
+    /// <summary>Problems with these settings, each naming its key under <paramref name="section"/> (e.g. <c>Models:coco</c>).</summary>
+    public IEnumerable<string> Validate(string section = Section)
     {
         if (string.IsNullOrWhiteSpace(Manifest))
         {
-            yield return "Model:Manifest must name the model manifest.";
+            yield return $"{section}:Manifest must name the model manifest.";
         }
         else if (S3ObjectRef.IsS3Uri(Manifest) && !S3ObjectRef.TryParse(Manifest, ManifestVersionId, out _))
         {
-            yield return $"Model:Manifest must be s3://bucket/key when it names S3 (got '{Manifest}').";
+            yield return $"{section}:Manifest must be s3://bucket/key when it names S3 (got '{Manifest}').";
         }
 
         if (Uri is not null)
         {
             if (!S3ObjectRef.TryParse(Uri, VersionId, out _))
             {
-                yield return $"Model:Uri must be an s3://bucket/key URI (got '{Uri}').";
+                yield return $"{section}:Uri must be an s3://bucket/key URI (got '{Uri}').";
             }
 
             if (string.IsNullOrWhiteSpace(Sha256))
             {
-                yield return "Model:Sha256 is required with an S3 Model:Uri: the service only serves weights whose hash it knows.";
+                yield return $"{section}:Sha256 is required with an S3 {section}:Uri: the service only serves weights whose hash it knows.";
             }
 
             if (Path is not null)
             {
-                yield return "Set either Model:Path or Model:Uri, not both.";
+                yield return $"Set either {section}:Path or {section}:Uri, not both.";
             }
         }
 
         if (Sha256 is { Length: > 0 } sha && !Model.Sha256.IsValidHex(sha))
         {
-            yield return $"Model:Sha256 must be 64 hexadecimal characters (got '{sha}').";
+            yield return $"{section}:Sha256 must be 64 hexadecimal characters (got '{sha}').";
         }
 
         if (StartupTimeoutSeconds < 1)
         {
-            yield return $"Model:StartupTimeoutSeconds must be positive (got {StartupTimeoutSeconds}).";
+            yield return $"{section}:StartupTimeoutSeconds must be positive (got {StartupTimeoutSeconds}).";
+        }
+
+        if (Instances is < 1 or > 64)
+        {
+            yield return $"{section}:Instances must be between 1 and 64 (got {Instances}).";
         }
     }
 }

@@ -1,15 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+using Inference.Core.Hosting;
 using Amazon.Runtime;
 using Amazon.S3;
 
 namespace Inference.Core.Sources;
 
 /// <summary>S3 access (configuration section <c>S3</c>). Credentials always come from the SDK's default chain.</summary>
-public sealed record S3Options
+public sealed record S3Options : IValidatableObject
 {
+    public const string Section = "S3";
+
     /// <summary>Endpoint override for a local S3 server in tests; real AWS needs none.</summary>
     public string? ServiceUrl { get; init; }
 
     /// <summary>Attempts per request (the first one included) for transient faults.</summary>
+    [SettingRange("S3:MaxAttempts", 1, 20)]
     public int MaxAttempts { get; init; } = 5;
 
     /// <summary>Objects at least this large download as parallel byte ranges.</summary>
@@ -17,35 +22,24 @@ public sealed record S3Options
 
     public long PartSizeBytes { get; init; } = 8L << 20;
 
+    [SettingRange("S3:ParallelDownloads", 1, 64)]
     public int ParallelDownloads { get; init; } = 4;
 
     /// <summary>Timeout of one HTTP request to S3.</summary>
+    [SettingRange("S3:RequestTimeoutSeconds", 1, 3600)]
     public int RequestTimeoutSeconds { get; init; } = 60;
 
-    public IReadOnlyList<string> Validate()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        var problems = new List<string>();
         if (ServiceUrl is { Length: > 0 } url && !System.Uri.TryCreate(url, UriKind.Absolute, out _))
         {
-            problems.Add($"S3:ServiceUrl must be an absolute URL (got '{url}').");
-        }
-
-        if (MaxAttempts is < 1 or > 20)
-        {
-            problems.Add($"S3:MaxAttempts must be between 1 and 20 (got {MaxAttempts}).");
+            yield return new ValidationResult($"S3:ServiceUrl must be an absolute URL (got '{url}').");
         }
 
         if (PartSizeBytes < 1 << 20 || ParallelThresholdBytes < PartSizeBytes)
         {
-            problems.Add("S3:PartSizeBytes must be at least 1 MiB and S3:ParallelThresholdBytes at least one part.");
+            yield return new ValidationResult("S3:PartSizeBytes must be at least 1 MiB and S3:ParallelThresholdBytes at least one part.");
         }
-
-        if (ParallelDownloads is < 1 or > 64)
-        {
-            problems.Add($"S3:ParallelDownloads must be between 1 and 64 (got {ParallelDownloads}).");
-        }
-
-        return problems;
     }
 
     /// <summary>

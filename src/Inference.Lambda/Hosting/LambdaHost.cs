@@ -51,7 +51,7 @@ public static partial class LambdaHost
         switch (name)
         {
             case "detect":
-                return new DetectHandler(await LoadedLambdaModel.LoadAsync(configuration, loggers, cancellationToken).ConfigureAwait(false));
+                return new DetectHandler(await LambdaServing.StartAsync(configuration, loggers, cancellationToken).ConfigureAwait(false));
             case "validate":
                 var settings = ValidatorSettings.FromEnvironment(key => configuration[key], AppContext.BaseDirectory);
                 var codeDeploy = CodeDeployClient.FromEnvironment(outbound, key => configuration[key]);

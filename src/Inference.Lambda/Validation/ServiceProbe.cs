@@ -99,12 +99,14 @@ public sealed class ServiceProbe(HttpClient http, ValidatorSettings settings, Si
             // Not the golden document (a problem+json, say): reported with the status below.
         }
 
+        var checks = golden?.Models.SelectMany(m => m.Checks.Select(c => (Model: m.Id, Check: c))).ToArray() ?? [];
         if (status == HttpStatusCode.OK && golden is { Passed: true })
         {
-            return (true, golden.Warning ?? $"{golden.Checks.Count} golden image(s) passed");
+            var warnings = golden.Models.Where(m => m.Warning is not null).Select(m => $"{m.Id}: {m.Warning}").ToArray();
+            return (true, warnings.Length > 0 ? string.Join(" ", warnings) : $"{checks.Length} golden image(s) passed");
         }
 
-        var failures = golden?.Checks.Where(c => !c.Passed).Select(c => $"{c.Image}: {string.Join(", ", c.Problems)}") ?? [];
+        var failures = checks.Where(c => !c.Check.Passed).Select(c => $"{c.Model}/{c.Check.Image}: {string.Join(", ", c.Check.Problems)}");
         return (false, $"/health/golden answered {(int)status}: {(golden is null ? Excerpt(body) : string.Join("; ", failures))}");
     }
 

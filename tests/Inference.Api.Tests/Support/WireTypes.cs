@@ -13,4 +13,8 @@ public sealed record ObjectAnswer(string Class, int ClassId, float Confidence, B
 
 public sealed record TimingsAnswer(double DecodeMs, double PreprocessMs, double QueueMs, double InferenceMs, double PostprocessMs, double TotalMs, int BatchSize);
 
-public sealed record ProblemAnswer(string Type, string Title, int Status, string? Detail, string? Code, Dictionary<string, string[]>? Errors, int? ImageIndex, string? State);
+public sealed record ProblemAnswer(string Type, string Title, int Status, string? Detail, string? Code, Dictionary<string, string[]>? Errors, int? ImageIndex, string? State, string? TraceId);
+
+public sealed record ReadyAnswer(string Status, List<ModelReadinessAnswer> Models);
+
+public sealed record ModelReadinessAnswer(string Id, string State, string Reason, string? Name, string? Version, string? Sha256, string? Provider);

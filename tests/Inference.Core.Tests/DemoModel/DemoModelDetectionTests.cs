@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Inference.Core.Model;
-using Inference.Core.Pipeline;
+using Inference.Core.Serving;
 using Inference.Core.Postprocessing;
 using Inference.Testing;
 using Inference.DemoModel;
@@ -26,10 +26,10 @@ public sealed class DemoModelDetectionTests(DemoModelFixture demo) : IClassFixtu
     };
 
     [Fact]
-    public void Golden_image_gives_exact_boxes_with_full_confidence()
+    public async Task Golden_image_gives_exact_boxes_with_full_confidence()
     {
         var scene = DemoModelFiles.GoldenScene();
-        var result = demo.Pipeline.Detect(scene.RenderPng());
+        var result = await demo.Detector.DetectAsync(scene.RenderPng());
 
         Assert.Equal(scene.Shapes.Count, result.Detections.Count);
         foreach (var shape in scene.Shapes)
@@ -42,11 +42,11 @@ public sealed class DemoModelDetectionTests(DemoModelFixture demo) : IClassFixtu
 
     [Theory]
     [MemberData(nameof(Frames))]
-    public void Every_shape_is_found_in_original_pixels_with_a_centred_letterbox(int width, int height, int seed)
+    public async Task Every_shape_is_found_in_original_pixels_with_a_centred_letterbox(int width, int height, int seed)
     {
         var scene = SceneGenerator.Random(seed, width, height, count: 6);
 
-        var result = demo.Pipeline.Detect(scene.RenderPng());
+        var result = await demo.Detector.DetectAsync(scene.RenderPng());
 
         Assert.Equal((width, height), (result.Width, result.Height));
         AssertFindsExactly(scene, result.Detections);
@@ -54,23 +54,23 @@ public sealed class DemoModelDetectionTests(DemoModelFixture demo) : IClassFixtu
 
     [Theory]
     [MemberData(nameof(Frames))]
-    public void Every_shape_is_found_with_a_top_left_letterbox(int width, int height, int seed)
+    public async Task Every_shape_is_found_with_a_top_left_letterbox(int width, int height, int seed)
     {
         var manifest = demo.Manifest with { Input = demo.Manifest.Input with { Anchor = LetterboxAnchor.TopLeft } };
-        using var detector = OnnxDetector.Load(demo.Detector.ModelPath, manifest, new DetectorOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
+        await using var detector = await LocalDetector.LoadAsync(manifest, manifest.ResolvePath(manifest.Weights!));
         var scene = SceneGenerator.Random(seed + 100, width, height, count: 6);
 
-        var result = new DetectionPipeline(detector).Detect(scene.RenderPng());
+        var result = await detector.DetectAsync(scene.RenderPng());
 
         AssertFindsExactly(scene, result.Detections);
     }
 
     [Fact]
-    public void A_batch_of_mixed_sizes_maps_each_image_back_to_its_own_pixels()
+    public async Task A_batch_of_mixed_sizes_maps_each_image_back_to_its_own_pixels()
     {
         var scenes = Frames.Select(row => SceneGenerator.Random((int)row[2] + 200, (int)row[0], (int)row[1], count: 5)).ToArray();
 
-        var results = demo.Pipeline.Detect(scenes.Select(s => (ReadOnlyMemory<byte>)s.RenderPng()).ToArray());
+        var results = await demo.Detector.DetectAsync(scenes.Select(s => (ReadOnlyMemory<byte>)s.RenderPng()).ToArray());
 
         Assert.Equal(scenes.Length, results.Count);
         for (var i = 0; i < scenes.Length; i++)
@@ -81,28 +81,28 @@ public sealed class DemoModelDetectionTests(DemoModelFixture demo) : IClassFixtu
     }
 
     [Fact]
-    public void Jpeg_compression_does_not_move_the_boxes_much()
+    public async Task Jpeg_compression_does_not_move_the_boxes_much()
     {
         var scene = SceneGenerator.Random(seed: 31, width: 1024, height: 768, count: 6);
         using var image = scene.Render();
 
         var jpeg = TestImages.Encode(image, new SixLabors.ImageSharp.Formats.Jpeg.JpegEncoder { Quality = 85 });
-        var result = demo.Pipeline.Detect(jpeg);
+        var result = await demo.Detector.DetectAsync(jpeg);
 
         AssertFindsExactly(scene, result.Detections);
     }
 
     [Fact]
-    public void The_committed_samples_match_their_ground_truth()
+    public async Task The_committed_samples_match_their_ground_truth()
     {
         var truth = JsonSerializer.Deserialize<Dictionary<string, TruthShape[]>>(
-            File.ReadAllText(Path.Combine(RepositoryPaths.DemoModelDirectory, DemoModelFiles.TruthFile)),
+            await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.DemoModelDirectory, DemoModelFiles.TruthFile)),
             JsonSerializerOptions.Web)!;
 
         Assert.Equal(3, truth.Count);
         foreach (var (image, shapes) in truth)
         {
-            var result = demo.Pipeline.Detect(File.ReadAllBytes(Path.Combine(RepositoryPaths.DemoModelDirectory, image)));
+            var result = await demo.Detector.DetectAsync(await File.ReadAllBytesAsync(Path.Combine(RepositoryPaths.DemoModelDirectory, image)));
             Assert.Equal(shapes.Length, result.Detections.Count);
             foreach (var shape in shapes)
             {
@@ -112,9 +112,9 @@ public sealed class DemoModelDetectionTests(DemoModelFixture demo) : IClassFixtu
     }
 
     [Fact]
-    public void The_manifest_golden_checks_pass_through_the_full_pipeline()
+    public async Task The_manifest_golden_checks_pass_through_the_full_pipeline()
     {
-        var results = GoldenChecks.Run(demo.Pipeline);
+        var results = await demo.Detector.RunGoldenChecksAsync();
 
         var golden = Assert.Single(results);
         Assert.True(golden.Passed, string.Join(" ", golden.Problems));
@@ -122,7 +122,7 @@ public sealed class DemoModelDetectionTests(DemoModelFixture demo) : IClassFixtu
     }
 
     [Fact]
-    public void A_golden_check_fails_and_says_why_when_the_model_disagrees()
+    public async Task A_golden_check_fails_and_says_why_when_the_model_disagrees()
     {
         var check = demo.Manifest.Golden[0];
         var shifted = check with
@@ -130,7 +130,7 @@ public sealed class DemoModelDetectionTests(DemoModelFixture demo) : IClassFixtu
             Expected = [.. check.Expected.Skip(1), check.Expected[0] with { Box = check.Expected[0].Box with { X1 = check.Expected[0].Box.X1 + 10 } }],
         };
 
-        var problems = GoldenChecks.Compare(shifted, GoldenChecks.Run(demo.Pipeline)[0].Actual);
+        var problems = GoldenChecks.Compare(shifted, (await demo.Detector.RunGoldenChecksAsync())[0].Actual);
 
         Assert.Equal(2, problems.Count);
         Assert.StartsWith("Missing red", problems[0], StringComparison.Ordinal);
@@ -140,9 +140,9 @@ public sealed class DemoModelDetectionTests(DemoModelFixture demo) : IClassFixtu
     [Fact]
     public void The_class_names_come_from_the_manifest_and_match_the_onnx_metadata()
     {
-        Assert.Equal(ShapeClasses.Names, demo.Detector.ClassNames);
-        Assert.Equal(OutputFormat.Yolov8, demo.Detector.Format);
-        Assert.True(demo.Detector.HasDynamicBatch);
+        Assert.Equal(ShapeClasses.Names, demo.Detector.Model.ClassNames);
+        Assert.Equal(OutputFormat.Yolov8, demo.Detector.Model.Format);
+        Assert.Null(demo.Detector.Model.Signature.StaticBatchSize);
     }
 
     private static void AssertFindsExactly(Scene scene, IReadOnlyList<Detection> detections)

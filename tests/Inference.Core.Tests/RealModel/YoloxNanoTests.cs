@@ -1,5 +1,4 @@
 using Inference.Core.Model;
-using Inference.Core.Pipeline;
 using Inference.Core.Postprocessing;
 using Inference.Testing;
 
@@ -35,13 +34,12 @@ public sealed class YoloxNanoTests
 
     [SkippableTheory]
     [MemberData(nameof(ModelsAndPhotos))]
-    public void Each_photo_gives_the_reference_detections(string model, string photo)
+    public async Task Each_photo_gives_the_reference_detections(string model, string photo)
     {
         Skip.IfNot(YoloxFixture.Available, YoloxFixture.SkipReason);
-        using var detector = YoloxFixture.Load(model);
-        var pipeline = new DetectionPipeline(detector);
+        await using var detector = await YoloxFixture.LoadAsync(model);
 
-        var result = pipeline.Detect(File.ReadAllBytes(YoloxFixture.Photo(photo)));
+        var result = await detector.DetectAsync(await File.ReadAllBytesAsync(YoloxFixture.Photo(photo)));
 
         AssertMatches(Expected[photo], result.Detections);
     }
@@ -49,16 +47,15 @@ public sealed class YoloxNanoTests
     [SkippableTheory]
     [InlineData(YoloxFixture.DynamicModel, null)]
     [InlineData(YoloxFixture.StaticModel, 1)]
-    public void All_photos_in_one_batch_give_the_same_detections(string model, int? staticBatch)
+    public async Task All_photos_in_one_request_give_the_same_detections(string model, int? staticBatch)
     {
         Skip.IfNot(YoloxFixture.Available, YoloxFixture.SkipReason);
-        using var detector = YoloxFixture.Load(model);
-        var pipeline = new DetectionPipeline(detector, maxBatchSize: 8);
+        await using var detector = await YoloxFixture.LoadAsync(model);
         var photos = Expected.Keys.ToArray();
 
-        var results = pipeline.Detect(photos.Select(p => (ReadOnlyMemory<byte>)File.ReadAllBytes(YoloxFixture.Photo(p))).ToArray());
+        var results = await detector.DetectAsync(photos.Select(p => (ReadOnlyMemory<byte>)File.ReadAllBytes(YoloxFixture.Photo(p))).ToArray());
 
-        Assert.Equal(staticBatch, detector.StaticBatchSize);
+        Assert.Equal(staticBatch, detector.Model.Signature.StaticBatchSize);
         Assert.Equal(photos.Length, results.Count);
         for (var i = 0; i < photos.Length; i++)
         {
@@ -67,15 +64,15 @@ public sealed class YoloxNanoTests
     }
 
     [SkippableFact]
-    public void The_layout_is_detected_as_yolox_from_the_output_shape()
+    public async Task The_layout_is_detected_as_yolox_from_the_output_shape()
     {
         Skip.IfNot(YoloxFixture.Available, YoloxFixture.SkipReason);
-        using var detector = YoloxFixture.Load(YoloxFixture.StaticModel);
+        await using var detector = await YoloxFixture.LoadAsync(YoloxFixture.StaticModel);
 
-        Assert.Equal(OutputFormat.Yolox, detector.Format);
-        Assert.Equal(80, detector.ClassNames.Count);
-        Assert.Equal("person", detector.ClassNames[0]);
-        Assert.Equal(3549 * 85, detector.OutputImageLength);
+        Assert.Equal(OutputFormat.Yolox, detector.Model.Format);
+        Assert.Equal(80, detector.Model.ClassNames.Count);
+        Assert.Equal("person", detector.Model.ClassNames[0]);
+        Assert.Equal(3549 * 85, detector.Model.Signature.OutputImageLength);
     }
 
     private static void AssertMatches((string Class, float Score, BoundingBox Box)[] expected, IReadOnlyList<Detection> actual)

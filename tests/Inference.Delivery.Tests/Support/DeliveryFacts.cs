@@ -118,7 +118,7 @@ public sealed partial record DeliveryFacts(
         seconds["Model:StartupTimeoutSeconds"] = int.Parse(environment["Model__StartupTimeoutSeconds"]);
         seconds["Limits:RequestTimeoutSeconds"] = (int)Math.Ceiling((environment.TryGetValue("Limits__RequestTimeoutMs", out var ms)
             ? int.Parse(ms)
-            : new Inference.Api.Hosting.LimitsOptions().RequestTimeoutMs) / 1000.0);
+            : new Inference.Core.Serving.LimitsOptions().RequestTimeoutMs) / 1000.0);
         names["container (task definition)"] = (string)detector["name"]!;
     }
 

@@ -1,0 +1,74 @@
+using Inference.Core.Hosting;
+
+namespace Inference.Core.Backends;
+
+public enum ExecutionProviderPreference
+{
+    /// <summary>CUDA when it loads, else CPU with one warning.</summary>
+    Auto,
+
+    /// <summary>CUDA or fail at start-up.</summary>
+    Cuda,
+
+    Cpu,
+}
+
+public enum GraphOptimization
+{
+    Disabled,
+    Basic,
+    Extended,
+    All,
+}
+
+/// <summary>ONNX Runtime session settings (configuration section <c>Inference</c>), shared by every served model.</summary>
+public sealed record BackendOptions
+{
+    public const string Section = "Inference";
+
+    /// <summary>Instances per model on CUDA: two overlap one batch's copies with another's compute (Triton's default).</summary>
+    public const int DefaultCudaInstances = 2;
+
+    /// <summary>
+    /// Instances per model on CPU, each a session with <see cref="DefaultCpuIntraOpThreads"/> intra-op threads.
+    /// Chosen by measurement (README, "Instances and threads on CPU").
+    /// </summary>
+    public const int DefaultCpuInstances = 1;
+
+    public const int DefaultCpuIntraOpThreads = 0;
+
+    public ExecutionProviderPreference ExecutionProvider { get; init; } = ExecutionProviderPreference.Auto;
+
+    [SettingRange("Inference:DeviceId", 0, 64)]
+    public int DeviceId { get; init; }
+
+    /// <summary>Backend instances (sessions, each with its own runner) per model; by provider when absent.</summary>
+    [SettingRange("Inference:Instances", 1, 64)]
+    public int? Instances { get; init; }
+
+    /// <summary>CUDA arena ceiling in bytes (<c>gpu_mem_limit</c>); no limit when null.</summary>
+    [SettingRange("Inference:CudaMemoryLimitBytes", 1, long.MaxValue)]
+    public long? CudaMemoryLimitBytes { get; init; }
+
+    public GraphOptimization GraphOptimization { get; init; } = GraphOptimization.All;
+
+    /// <summary>Threads inside one operator per instance; 0 lets ONNX Runtime pick (one per physical core); by provider when absent.</summary>
+    [SettingRange("Inference:IntraOpThreads", 0, 256)]
+    public int? IntraOpThreads { get; init; }
+
+    /// <summary>Threads across independent operators; 0 is ONNX Runtime's default.</summary>
+    [SettingRange("Inference:InterOpThreads", 0, 256)]
+    public int InterOpThreads { get; init; }
+
+    /// <summary>
+    /// Let idle intra-op threads spin. Off by default: in a service the same cores decode images and serve HTTP,
+    /// and spinning threads take their time.
+    /// </summary>
+    public bool AllowSpinning { get; init; }
+
+    /// <summary>Instances for the provider that was actually loaded.</summary>
+    public int InstancesFor(string provider) =>
+        Instances ?? (provider == OnnxSessionFactory.CudaProvider ? DefaultCudaInstances : DefaultCpuInstances);
+
+    public int IntraOpThreadsFor(bool cuda) => IntraOpThreads ?? (cuda ? 0 : DefaultCpuIntraOpThreads);
+}

@@ -1,0 +1,99 @@
+using Inference.Core.Model;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Inference.Core.Backends;
+
+/// <summary>
+/// The tensors a detector is run with, checked against its manifest: the image input (float32 NCHW, three
+/// channels, the manifest's size, a static or dynamic batch) and the output decoded per image. Output dimensions
+/// can be symbolic in the graph, so one real run at the smallest batch gives the truth.
+/// </summary>
+public sealed record ModelSignature(string InputName, int Channels, int Height, int Width, int? StaticBatchSize, string OutputName, long OutputRows, long OutputColumns)
+{
+    public int SlotLength => Channels * Height * Width;
+
+    public int OutputImageLength => checked((int)(OutputRows * OutputColumns));
+
+    /// <summary>Per-image output shape, e.g. [1, 3549, 85] as the layout resolver reads it.</summary>
+    public IReadOnlyList<long> ProbedOutputShape => [StaticBatchSize ?? 1, OutputRows, OutputColumns];
+
+    public long[] InputShape(int batch) => [batch, Channels, Height, Width];
+
+    public long[] OutputShape(int batch) => [batch, OutputRows, OutputColumns];
+
+    /// <exception cref="ModelLoadException">The model does not fit the manifest; the message says how.</exception>
+    public static ModelSignature Read(InferenceSession session, ModelManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(manifest);
+        var inputName = manifest.Input.Tensor ?? session.InputNames[0];
+        var outputName = manifest.Output ?? session.OutputNames[0];
+        if (!session.OutputMetadata.ContainsKey(outputName))
+        {
+            throw new ModelLoadException($"The model has no output named '{outputName}'; its outputs are {string.Join(", ", session.OutputNames)}.");
+        }
+
+        var staticBatch = ReadInputShape(session, manifest.Input, inputName);
+        var probe = new ModelSignature(inputName, 3, manifest.Input.Height, manifest.Input.Width, staticBatch, outputName, 0, 0);
+        var (rows, columns) = ProbeOutput(session, probe);
+        return probe with { OutputRows = rows, OutputColumns = columns };
+    }
+
+    private static int? ReadInputShape(InferenceSession session, ModelInput input, string inputName)
+    {
+        if (!session.InputMetadata.TryGetValue(inputName, out var metadata))
+        {
+            throw new ModelLoadException($"The model has no input named '{inputName}'; its inputs are {string.Join(", ", session.InputNames)}.");
+        }
+
+        var dims = metadata.Dimensions;
+        var shape = OutputLayout.Describe([.. dims.Select(d => (long)d)]);
+        if (metadata.ElementDataType != TensorElementType.Float || dims.Length != 4)
+        {
+            throw new ModelLoadException($"Input '{inputName}' is {metadata.ElementDataType} {shape}; a float32 [batch, 3, height, width] image input is needed.");
+        }
+
+        if (dims[1] > 0 && dims[1] != 3)
+        {
+            throw new ModelLoadException($"Input '{inputName}' has {dims[1]} channels; RGB images need 3.");
+        }
+
+        if ((dims[2] > 0 && dims[2] != input.Height) || (dims[3] > 0 && dims[3] != input.Width))
+        {
+            throw new ModelLoadException(
+                $"The manifest says the input is {input.Width}×{input.Height}, but input '{inputName}' is fixed at {dims[3]}×{dims[2]} ({shape}).");
+        }
+
+        return dims[0] > 0 ? dims[0] : null;
+    }
+
+    private static (long Rows, long Columns) ProbeOutput(InferenceSession session, ModelSignature signature)
+    {
+        var batch = signature.StaticBatchSize ?? 1;
+        var input = new float[batch * signature.SlotLength];
+        using var inputValue = OrtValue.CreateTensorValueFromMemory(input, signature.InputShape(batch));
+        try
+        {
+            using var runOptions = new RunOptions();
+            using var results = session.Run(runOptions, [signature.InputName], [inputValue], [signature.OutputName]);
+            var shape = results[0].GetTensorTypeAndShape().Shape;
+            var described = OutputLayout.Describe(shape);
+            if (shape.Length != 3)
+            {
+                throw new ModelLoadException($"Output '{signature.OutputName}' has shape {described}; a detector output must be [batch, rows, columns].");
+            }
+
+            if (shape[0] != batch)
+            {
+                throw new ModelLoadException($"Output '{signature.OutputName}' has batch {shape[0]} for an input batch of {batch}.");
+            }
+
+            return (shape[1], shape[2]);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new ModelLoadException($"A test run of the model at {signature.Width}×{signature.Height} failed: {ex.Message}", ex);
+        }
+    }
+}

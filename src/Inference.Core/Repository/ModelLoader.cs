@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using Inference.Core.Backends;
+using Inference.Core.Model;
+using Inference.Core.Postprocessing;
+using Inference.Core.Scheduling;
+using Inference.Core.Sources;
+using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Inference.Core.Repository;
+
+/// <summary>
+/// The one loader every host uses (the service, the Lambda function, the CLI's validate and predict): resolve the
+/// pin, verify the weights, open one session per instance, check the model against its manifest, choose the
+/// postprocessing, warm every instance at every batch size, and put a scheduler in front.
+/// </summary>
+public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions batching, S3Options s3, ILoggerFactory loggers, TimeProvider? time = null)
+{
+    private readonly ILogger _logger = loggers.CreateLogger<ModelLoader>();
+
+    /// <param name="status">Each step as a sentence, for readiness.</param>
+    /// <param name="observer">Hears about the scheduler's batches and health.</param>
+    /// <exception cref="ModelLoadException">The model or its manifest is not acceptable.</exception>
+    /// <exception cref="ModelSourceException">The pin could not be resolved (S3, checksum).</exception>
+    public async Task<ServedModel> LoadAsync(
+        string id,
+        ModelOptions options,
+        string contentRoot,
+        IProgress<string>? status = null,
+        IBatchObserver? observer = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var clock = Stopwatch.StartNew();
+        var spec = options.ToSpec(contentRoot);
+        status?.Report($"Resolving the model: manifest {spec.Manifest}{(spec.Weights is { } pin ? $", weights {pin.Location}" : string.Empty)}.");
+        var resolved = await ResolveAsync(spec, options, status, cancellationToken).ConfigureAwait(false);
+
+        var model = await LoadAsync(id, resolved, options.Instances, status, observer, cancellationToken).ConfigureAwait(false);
+        model.StartupTime = clock.Elapsed;
+        return model;
+    }
+
+    /// <summary>Loads a manifest and weights that are already local (the CLI, tests, a model resolved elsewhere).</summary>
+    public async Task<ServedModel> LoadAsync(
+        string id,
+        ResolvedModel resolved,
+        int? instances = null,
+        IProgress<string>? status = null,
+        IBatchObserver? observer = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resolved);
+        var clock = Stopwatch.StartNew();
+        status?.Report($"Loading and verifying {resolved.WeightsPath}.");
+        var model = await Task.Run(() => Open(id, resolved, instances, status, observer, cancellationToken), cancellationToken).ConfigureAwait(false);
+        model.StartupTime = clock.Elapsed;
+        LogReady(_logger, id, model.Manifest.Name, model.Manifest.Version, model.Provider, model.Instances, clock.Elapsed.TotalMilliseconds);
+        return model;
+    }
+
+    private async Task<ResolvedModel> ResolveAsync(ModelSpec spec, ModelOptions options, IProgress<string>? status, CancellationToken cancellationToken)
+    {
+        using var client = spec.UsesS3 ? s3.CreateClient(sdkRetries: false) : null;
+        var fetcher = client is null ? null : new S3ObjectFetcher(client, s3, loggers.CreateLogger<S3ObjectFetcher>());
+        var progress = status is null ? null : new Progress(status);
+        return await new ModelResolver(new ModelCache(options.CacheDirectory), fetcher).ResolveAsync(spec, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ServedModel Open(string id, ResolvedModel resolved, int? instanceCount, IProgress<string>? status, IBatchObserver? observer, CancellationToken cancellationToken)
+    {
+        var manifest = resolved.Manifest;
+        var path = resolved.WeightsPath;
+        if (!File.Exists(path))
+        {
+            throw new ModelLoadException($"The model file '{path}' does not exist.");
+        }
+
+        var sha256 = resolved.Download?.Sha256.ToLowerInvariant() ?? Model.Sha256.OfFile(path);
+        if (manifest.Sha256 is { } expected && !string.Equals(expected, sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ModelLoadException($"Checksum mismatch: '{path}' has SHA-256 {sha256}, but the manifest pins {expected.ToLowerInvariant()}.");
+        }
+
+        var sessions = new List<InferenceSession>();
+        var instances = new List<OnnxInstance>();
+        try
+        {
+            var sessionLogger = loggers.CreateLogger<OnnxInstance>();
+            var (first, provider) = OnnxSessionFactory.Create(path, backend, sessionLogger);
+            sessions.Add(first);
+            var signature = ModelSignature.Read(first, manifest);
+            var (decoder, classNames) = OutputLayout.Resolve(manifest, signature.OutputName, signature.ProbedOutputShape, OnnxClassNames.FromMetadata(first.ModelMetadata.CustomMetadataMap));
+            if (decoder.OutputLength != signature.OutputImageLength)
+            {
+                throw new ModelLoadException(
+                    $"Output '{signature.OutputName}' holds {signature.OutputImageLength} values per image; the {OutputLayout.Name(decoder.Format)} decoder expects {decoder.OutputLength}.");
+            }
+
+            var postprocessor = new DetectionPostprocessor(decoder, classNames);
+            var count = instanceCount ?? backend.InstancesFor(provider);
+            while (sessions.Count < count)
+            {
+                sessions.Add(OnnxSessionFactory.Create(path, backend with { ExecutionProvider = ProviderPreference(provider) }, sessionLogger).Session);
+            }
+
+            // A static batch caps it: a static batch of one means every image is its own run.
+            var capacity = Math.Min(batching.MaxBatchSize, signature.StaticBatchSize ?? int.MaxValue);
+            var retained = count + 2;
+            var inputs = new BatchTensorPool(signature.StaticBatchSize ?? capacity, signature.SlotLength, retained);
+            var outputs = new BatchOutputPool(inputs.Capacity, signature.OutputImageLength, retained);
+            instances.AddRange(sessions.Select(s => new OnnxInstance(s, signature, outputs)));
+            sessions.Clear();
+
+            var warmed = WarmUp(instances, inputs, signature, manifest.Input, capacity, status, cancellationToken);
+            var scheduler = new BatchScheduler<BatchTensor, BatchOutput>(
+                new CappedBuffers(inputs, capacity), instances, batching, time, observer, loggers.CreateLogger("Inference.Core.Scheduling.BatchScheduler"), id);
+            return new ServedModel(id, manifest, sha256, provider, signature, postprocessor, instances, scheduler, warmed, resolved.Download);
+        }
+        catch
+        {
+            sessions.ForEach(s => s.Dispose());
+            instances.ForEach(i => i.Dispose());
+            throw;
+        }
+    }
+
+    /// <summary>Runs every instance once at every batch size, so no first request pays for allocation or kernel choice.</summary>
+    private int[] WarmUp(List<OnnxInstance> instances, BatchTensorPool inputs, ModelSignature signature, ModelInput input, int capacity, IProgress<string>? status, CancellationToken cancellationToken)
+    {
+        var sizes = signature.StaticBatchSize is { } fixedSize ? [fixedSize] : Enumerable.Range(1, capacity).ToArray();
+        var pad = input.PadValue * (input.PixelScale == PixelScale.Unit ? 1f / 255f : 1f);
+        using var batch = inputs.Rent();
+        batch.Buffer.AsSpan().Fill(pad);
+        for (var i = 0; i < instances.Count; i++)
+        {
+            foreach (var size in sizes)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                status?.Report($"Warming up instance {i + 1} of {instances.Count}, batch size {size} of {sizes[^1]}.");
+                var clock = Stopwatch.StartNew();
+                try
+                {
+                    using var _ = instances[i].Run(batch, Math.Min(size, batch.Capacity));
+                }
+                catch (OnnxRuntimeException ex)
+                {
+                    throw new ModelLoadException($"The model failed its warm-up run at batch size {size} (Batching:MaxBatchSize is {capacity}): {ex.Message}", ex);
+                }
+
+                LogWarmedUp(_logger, i, size, clock.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        return sizes;
+    }
+
+    // Further instances take the provider the first one got, so a fallback to CPU is decided (and logged) once.
+    private static ExecutionProviderPreference ProviderPreference(string provider) =>
+        provider == OnnxSessionFactory.CudaProvider ? ExecutionProviderPreference.Cuda : ExecutionProviderPreference.Cpu;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Id} ({Name} {Version}) ready on {Provider} with {Instances} instance(s) after {Milliseconds:0} ms")]
+    private static partial void LogReady(ILogger logger, string id, string name, string version, string provider, int instances, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Warmed up instance {Instance} at batch size {BatchSize} in {Milliseconds:0.0} ms")]
+    private static partial void LogWarmedUp(ILogger logger, int instance, int batchSize, double milliseconds);
+
+    /// <summary>Puts download progress into the status sentence as it happens.</summary>
+    private sealed class Progress(IProgress<string> status) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value) => status.Report(value.ToString());
+    }
+
+    /// <summary>
+    /// The scheduler's view of the pool: a static-batch model's tensors hold its whole fixed batch, but the scheduler
+    /// forms batches only up to the configured maximum.
+    /// </summary>
+    private sealed class CappedBuffers(BatchTensorPool pool, int capacity) : IBatchBuffers<BatchTensor>
+    {
+        public int Capacity => capacity;
+
+        public BatchTensor Rent() => pool.Rent();
+
+        public void Release(BatchTensor batch) => pool.Release(batch);
+    }
+}

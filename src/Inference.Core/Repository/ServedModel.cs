@@ -1,0 +1,90 @@
+using Inference.Core.Backends;
+using Inference.Core.Contracts;
+using Inference.Core.Model;
+using Inference.Core.Postprocessing;
+using Inference.Core.Scheduling;
+using Inference.Core.Sources;
+
+namespace Inference.Core.Repository;
+
+/// <summary>
+/// A loaded, verified and warmed model: its manifest facts, its backend instances behind one scheduler, and the
+/// postprocessing its manifest chose. Front ends never touch its buffers: <see cref="Serving.DetectionService"/> does.
+/// </summary>
+public sealed class ServedModel : IAsyncDisposable
+{
+    private readonly IReadOnlyList<OnnxInstance> _instances;
+
+    internal ServedModel(
+        string id,
+        ModelManifest manifest,
+        string sha256,
+        string provider,
+        ModelSignature signature,
+        DetectionPostprocessor postprocessor,
+        IReadOnlyList<OnnxInstance> instances,
+        BatchScheduler<BatchTensor, BatchOutput> scheduler,
+        IReadOnlyList<int> warmedBatchSizes,
+        FetchedFile? download)
+    {
+        Id = id;
+        Manifest = manifest;
+        Sha256 = sha256;
+        Provider = provider;
+        Signature = signature;
+        Postprocessor = postprocessor;
+        _instances = instances;
+        Scheduler = scheduler;
+        WarmedBatchSizes = warmedBatchSizes;
+        Download = download;
+        Summary = new ModelSummary(manifest.Name, manifest.Version, sha256);
+        DefaultOptions = DetectionOptions.FromDefaults(manifest.Postprocess);
+    }
+
+    public string Id { get; }
+
+    public ModelManifest Manifest { get; }
+
+    /// <summary>SHA-256 of the weights that were loaded.</summary>
+    public string Sha256 { get; }
+
+    /// <summary><see cref="OnnxSessionFactory.CudaProvider"/> or <see cref="OnnxSessionFactory.CpuProvider"/>.</summary>
+    public string Provider { get; }
+
+    public ModelSignature Signature { get; }
+
+    public ModelInput Input => Manifest.Input;
+
+    public DetectionPostprocessor Postprocessor { get; }
+
+    public OutputFormat Format => Postprocessor.Decoder.Format;
+
+    public IReadOnlyList<string> ClassNames => Postprocessor.ClassNames;
+
+    public BatchScheduler<BatchTensor, BatchOutput> Scheduler { get; }
+
+    public int Instances => _instances.Count;
+
+    public IReadOnlyList<int> WarmedBatchSizes { get; }
+
+    /// <summary>The weights download, when this start fetched them (null for local files and cache hits alike).</summary>
+    public FetchedFile? Download { get; }
+
+    public ModelSummary Summary { get; }
+
+    /// <summary>The request defaults the manifest declares.</summary>
+    public DetectionOptions DefaultOptions { get; }
+
+    /// <summary>From the start of the load to ready.</summary>
+    public TimeSpan StartupTime { get; internal set; }
+
+    /// <summary>Serves what was admitted, then frees the sessions.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Scheduler.DisposeAsync().ConfigureAwait(false);
+        foreach (var instance in _instances)
+        {
+            instance.Dispose();
+        }
+    }
+}

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using Inference.Core.Backends;
+using Inference.Core.Imaging;
+using Inference.Core.Model;
+using Inference.Core.Postprocessing;
+using Inference.Core.Repository;
+using Inference.Core.Scheduling;
+using Inference.Core.Telemetry;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Inference.Core.Serving;
+
+/// <summary>
+/// The one request path, for every front end: admission → decode (budgeted, gated) → letterbox straight into a
+/// reserved batch slot → wait for the batch → postprocess → release. Nothing outside it touches pooled buffers:
+/// front ends hand in bytes and options and get plain results back.
+/// </summary>
+public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDetectionObserver? observer = null, TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    public ImageDecoder Decoder => decoder;
+
+    public Task<DetectionResult> DetectAsync(ServedModel model, ReadOnlyMemory<byte> image, DetectionOptions options, CancellationToken cancellationToken = default) =>
+        DetectOneAsync(model, image, options, observed: true, cancellationToken);
+
+    /// <summary>
+    /// Detects on every image of one request: all are admitted together (so a request is refused whole or not at
+    /// all), then decoded in parallel and batched with everyone else's.
+    /// </summary>
+    /// <exception cref="ImageDecodeException">An image is not acceptable; <see cref="ImageDecodeException.ImageIndex"/> says which when there are several.</exception>
+    /// <exception cref="QueueFullException">The model's queue is full (429).</exception>
+    /// <exception cref="SchedulerStoppedException">The service is shutting down (503).</exception>
+    /// <exception cref="ModelFailedException">The model can no longer serve (503).</exception>
+    /// <exception cref="BatchFailedException">The backend failed this batch (500).</exception>
+    public Task<IReadOnlyList<DetectionResult>> DetectAsync(ServedModel model, IReadOnlyList<ReadOnlyMemory<byte>> images, DetectionOptions options, CancellationToken cancellationToken = default) =>
+        DetectManyAsync(model, images, options, observed: true, cancellationToken);
+
+    private async Task<IReadOnlyList<DetectionResult>> DetectManyAsync(ServedModel model, IReadOnlyList<ReadOnlyMemory<byte>> images, DetectionOptions options, bool observed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfZero(images.Count);
+        if (images.Count == 1)
+        {
+            return [await DetectOneAsync(model, images[0], options, observed, cancellationToken).ConfigureAwait(false)];
+        }
+
+        using var admission = model.Scheduler.Admit(images.Count);
+        var tasks = new Task<DetectionResult>[images.Count];
+        for (var i = 0; i < images.Count; i++)
+        {
+            var image = images[i];
+            tasks[i] = Task.Run(() => DetectAdmittedAsync(model, admission, image, options, observed, cancellationToken), cancellationToken);
+        }
+
+        try
+        {
+            return await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A bad image is the most useful thing to report, by its position in the request.
+            for (var i = 0; i < tasks.Length; i++)
+            {
+                if (tasks[i].Exception?.InnerException is ImageDecodeException failure)
+                {
+                    throw failure.WithImageIndex(i);
+                }
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs a small generated JPEG and PNG through every stage, so the first real request does not pay for compiling
+    /// the decoders, the letterbox and the postprocessing. Each goes as a full batch, which runs at once whatever the
+    /// max delay, through the multi-image path.
+    /// </summary>
+    public async Task WarmUpAsync(ServedModel model, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var copies = Math.Min(model.Scheduler.MaxBatchSize, model.Scheduler.Options.MaxQueue);
+        using var image = new Image<Rgb24>(64, 48, new Rgb24(90, 120, 150));
+        foreach (IImageEncoder encoder in new IImageEncoder[] { new JpegEncoder(), new PngEncoder() })
+        {
+            using var stream = new MemoryStream();
+            await image.SaveAsync(stream, encoder, cancellationToken).ConfigureAwait(false);
+            ReadOnlyMemory<byte> bytes = stream.ToArray();
+            await DetectManyAsync(model, [.. Enumerable.Repeat(bytes, copies)], model.DefaultOptions, observed: false, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The manifest's golden checks, through the scheduler exactly as client traffic goes.</summary>
+    public Task<IReadOnlyList<GoldenCheckResult>> RunGoldenChecksAsync(ServedModel model, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return GoldenChecks.RunAsync(
+            model.Manifest,
+            model.DefaultOptions,
+            async (image, options, token) => (await DetectOneAsync(model, image, options, observed: true, token).ConfigureAwait(false)).Detections,
+            cancellationToken);
+    }
+
+    private async Task<DetectionResult> DetectOneAsync(ServedModel model, ReadOnlyMemory<byte> image, DetectionOptions options, bool observed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        using var admission = model.Scheduler.Admit(1);
+        return await DetectAdmittedAsync(model, admission, image, options, observed, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<DetectionResult> DetectAdmittedAsync(
+        ServedModel model,
+        BatchScheduler<BatchTensor, BatchOutput>.Admission admission,
+        ReadOnlyMemory<byte> image,
+        DetectionOptions options,
+        bool observed,
+        CancellationToken cancellationToken)
+    {
+        var decodeStart = _time.GetTimestamp();
+        var fill = new SlotFill(model.Input);
+        Task<SlotResult<BatchOutput>> pending;
+        using (var decoded = await DecodeAsync(image, cancellationToken).ConfigureAwait(false))
+        {
+            fill.Image = decoded;
+            fill.DecodeMs = _time.GetElapsedTime(decodeStart).TotalMilliseconds;
+
+            // The slot is written before SubmitAsync first yields, so the decoded pixels go back right after.
+            pending = model.Scheduler.SubmitAsync(admission, fill, SlotFill.Write, cancellationToken);
+        }
+
+        using var slot = await pending.ConfigureAwait(false);
+        RecordWaitSpans(slot);
+        var postprocessStart = _time.GetTimestamp();
+        IReadOnlyList<Detection> detections;
+        using (var activity = InferenceTelemetry.Source.StartActivity("postprocess"))
+        {
+            detections = model.Postprocessor.Process(slot.Output.ForImage(slot.Index), fill.Transform, options);
+            activity?.SetTag("detections", detections.Count).SetTag("model", model.Id);
+        }
+
+        var timings = new DetectionTimings(
+            fill.DecodeMs,
+            fill.PreprocessMs,
+            slot.QueueWait.TotalMilliseconds,
+            slot.Run.Duration.TotalMilliseconds,
+            _time.GetElapsedTime(postprocessStart).TotalMilliseconds,
+            slot.Run.Size,
+            slot.Run.Instance);
+        if (observed)
+        {
+            observer?.ImageServed(model.Id, timings);
+        }
+        return new DetectionResult(fill.Transform.SourceWidth, fill.Transform.SourceHeight, detections, timings);
+    }
+
+    private async Task<DecodedImage> DecodeAsync(ReadOnlyMemory<byte> image, CancellationToken cancellationToken)
+    {
+        using var lease = await gate.EnterAsync(0, cancellationToken).ConfigureAwait(false);
+        using var activity = InferenceTelemetry.Source.StartActivity("decode");
+        try
+        {
+            var decoded = decoder.Decode(image);
+            activity?.SetTag("image.width", decoded.Width).SetTag("image.height", decoded.Height).SetTag("image.format", decoded.Format);
+            return decoded;
+        }
+        catch (ImageDecodeException ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Reason.ToString());
+            throw;
+        }
+    }
+
+    // The request's own trace shows where its time went while it waited for the shared batch.
+    private static void RecordWaitSpans(SlotResult<BatchOutput> slot)
+    {
+        if (Activity.Current is null || !InferenceTelemetry.Source.HasListeners())
+        {
+            return;
+        }
+
+        var parent = Activity.Current.Context;
+        var run = slot.Run;
+        InferenceTelemetry.RecordSpan("queue", slot.QueuedAt, run.StartedAt, parent);
+        InferenceTelemetry.RecordSpan("inference", run.StartedAt, run.StartedAt + run.Duration, parent, [new("batch.size", run.Size)]);
+    }
+
+    /// <summary>What one request writes into its slot, and what the write tells it back.</summary>
+    private sealed class SlotFill(ModelInput input)
+    {
+        public static readonly SlotWriter<BatchTensor, SlotFill> Write = static (batch, slot, fill) =>
+        {
+            var start = Stopwatch.GetTimestamp();
+            fill.Transform = LetterboxTensorizer.Write(fill.Image!.Pixels, fill.Input, batch.Slot(slot));
+            fill.PreprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        };
+
+        public ModelInput Input { get; } = input;
+
+        public DecodedImage? Image { get; set; }
+
+        public double DecodeMs { get; set; }
+
+        public double PreprocessMs { get; set; }
+
+        public LetterboxTransform Transform { get; set; }
+    }
+}
