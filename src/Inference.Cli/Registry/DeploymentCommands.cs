@@ -150,15 +150,7 @@ internal static class DeploymentCommands
                 cancellationToken).ConfigureAwait(false);
             if (result.GetValue(globals.Json))
             {
-                CliOutput.WriteJson(result, new
-                {
-                    rollback.Current,
-                    rollback.CurrentModel,
-                    rollback.Target,
-                    model = rollback.Model,
-                    environment = rollback.Model.Artifact.Environment,
-                    passed_over = rollback.PassedOver.Select(p => new { deployment = p.Deployment, p.Reason }),
-                });
+                CliOutput.WriteJson(result, RollbackTargetOutput.Json(rollback));
                 return CliOutput.Success;
             }
 
@@ -213,5 +205,26 @@ internal static class DeploymentCommands
         }
 
         CliOutput.Write(result, table);
+    }
+}
+
+/// <summary>
+/// What 'registry deployment rollback-target --json' prints, which the rollback workflow reads: the current deployment
+/// and its model, the target deployment, the model and pin environment that would serve, and what was passed over.
+/// </summary>
+public static class RollbackTargetOutput
+{
+    public static object Json(RollbackTarget rollback)
+    {
+        ArgumentNullException.ThrowIfNull(rollback);
+        return new
+        {
+            rollback.Current,
+            rollback.CurrentModel,
+            rollback.Target,
+            model = rollback.Model,
+            environment = rollback.Model.Artifact.Environment,
+            passed_over = rollback.PassedOver.Select(p => new { deployment = p.Deployment, p.Reason }),
+        };
     }
 }
