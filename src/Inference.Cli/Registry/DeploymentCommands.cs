@@ -2,6 +2,7 @@ using System.CommandLine;
 using Inference.Registry.Deployments;
 using Inference.Registry.Models;
 using Inference.Registry.Storage;
+using MongoDB.Bson;
 using Spectre.Console;
 
 namespace Inference.Cli.Registry;
@@ -176,8 +177,8 @@ internal static class DeploymentCommands
     // Workflows pass step outputs that are empty when a step did not get that far.
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
-    private static MongoDB.Bson.ObjectId ParseId(string id, string option) =>
-        MongoDB.Bson.ObjectId.TryParse(id, out var parsed) ? parsed : throw new RegistryException(RegistryFailure.NotFound, $"{option}: '{id}' is not a deployment id.");
+    private static ObjectId ParseId(string id, string option) =>
+        ObjectId.TryParse(id, out var parsed) ? parsed : throw new RegistryException(RegistryFailure.NotFound, $"{option}: '{id}' is not a deployment id.");
 
     private static string Describe(DeploymentDocument d) => $"{d.ModelName}@{d.ModelVersion} since {d.StartedAt:yyyy-MM-dd HH:mm} ({d.Id})";
 
