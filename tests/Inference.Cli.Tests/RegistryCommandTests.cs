@@ -11,6 +11,7 @@ public sealed class RegistryCommandTests : IDisposable
 {
     private static readonly ModelManifest Demo = ModelManifest.Load(RepositoryPaths.DemoManifest);
     private readonly string _directory = Directory.CreateTempSubdirectory("registry-cli-").FullName;
+    private const string RenderedImage = "registry.example/detector@sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
     private readonly string _database = MongoTestServer.NewDatabaseName();
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
@@ -86,7 +87,7 @@ public sealed class RegistryCommandTests : IDisposable
                 { "name": "sidecar", "image": "busybox", "logConfiguration": { "logDriver": "awslogs", "options": { "awslogs-group": "<LOG_GROUP>" } } } ] }
             """);
         var rendered = Path.Combine(_directory, "rendered.json");
-        string[] render1 = ["deploy", "render-task-definition", "--model", "detector@1", "--image", "registry.example/detector@sha256:abc", "--template", template, "--output", rendered,
+        string[] render1 = ["deploy", "render-task-definition", "--model", "detector@1", "--image", RenderedImage, "--template", template, "--output", rendered,
             "--mongo-uri", MongoTestServer.Uri!, "--database", _database];
         var unfilled = await CliRun.RunAsync(render1);
         var render = await CliRun.RunAsync([.. render1, "--placeholder", "LOG_GROUP=/ecs/detector-production"]);
@@ -97,7 +98,7 @@ public sealed class RegistryCommandTests : IDisposable
         var task = JsonNode.Parse(await File.ReadAllTextAsync(rendered))!;
         var container = task["containerDefinitions"]![0]!;
         var environment = container["environment"]!.AsArray().ToDictionary(e => (string)e!["name"]!, e => (string)e!["value"]!);
-        Assert.Equal("registry.example/detector@sha256:abc", (string)container["image"]!);
+        Assert.Equal(RenderedImage, (string)container["image"]!);
         Assert.Equal(v1.GetProperty("artifact").GetProperty("weights").GetProperty("uri").GetString(), environment["Model__Uri"]);
         Assert.Equal(Demo.Sha256, environment["Model__Sha256"]);
         Assert.Equal("8080", environment["ASPNETCORE_HTTP_PORTS"]);
@@ -124,7 +125,7 @@ public sealed class RegistryCommandTests : IDisposable
         Assert.Contains("Dataset 'shapes' version 2 already exists", duplicate.Error, StringComparison.Ordinal);
         Assert.Equal(1, missingDataset.ExitCode);
         Assert.Contains("Dataset 'shapes' version 9 is not registered", missingDataset.Error, StringComparison.Ordinal);
-        Assert.Contains("registered|staging|production|archived", badStatus.Error, StringComparison.Ordinal);
+        Assert.Contains("registered|staging|production|archived|withdrawn", badStatus.Error, StringComparison.Ordinal);
         Assert.Equal(0, table.ExitCode);
         Assert.Contains("detector@1", table.Output, StringComparison.Ordinal);
         Assert.Contains("shapes@2", table.Output, StringComparison.Ordinal);
@@ -151,4 +152,115 @@ public sealed class RegistryCommandTests : IDisposable
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("--mongo-uri or set Registry__MongoUri", run.Error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("registry.example/detector:latest", "it has no digest")]
+    [InlineData("registry.example/detector@sha256:abc", "not 64 lower-case hex digits")]
+    [InlineData("registry.example/detector:v1@sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789", "names a tag as well as a digest")]
+    public async Task Render_refuses_an_image_that_is_not_a_digest_before_reaching_the_registry(string image, string reason)
+    {
+        var template = Path.Combine(_directory, "task-definition.json");
+        var rendered = Path.Combine(_directory, "rendered.json");
+        await File.WriteAllTextAsync(template, """{ "containerDefinitions": [ { "name": "detector", "image": "<IMAGE>" } ] }""");
+
+        // An unreachable registry: the refusal must come first, and at once.
+        var run = await CliRun.RunAsync("deploy", "render-task-definition", "--model", "detector@1", "--image", image, "--template", template, "--output", rendered,
+            "--mongo-uri", $"mongodb://127.0.0.1:{LoopbackPorts.Free()}/x");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(reason, run.Error, StringComparison.Ordinal);
+        Assert.Contains("repository@sha256:<64 hex digits>", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("did not answer", run.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(rendered));
+    }
+
+    [SkippableFact]
+    public async Task A_second_start_is_refused_rollbacks_walk_back_and_a_withdrawn_model_is_passed_over()
+    {
+        MongoTestServer.Require();
+        S3TestServer.Require();
+        var bucket = await S3TestServer.CreateBucketAsync();
+        await Registry("dataset", "register", "--name", "shapes", "--classes", "red,green,blue,yellow");
+        foreach (var _ in Enumerable.Range(0, 3))
+        {
+            Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket), "--json"));
+        }
+
+        string[] Start(int version) => ["deployment", "start", "--model", $"detector@{version}", "--environment", "production", "--target", "ecs", "--strategy", "blue-green",
+            "--image", ImageOf(version)];
+        async Task<string> ReleaseAsync(params string[] start)
+        {
+            var id = Json(await Registry([.. start, "--json"])).GetProperty("id").GetString()!;
+            Json(await Registry("deployment", "finish", "--id", id, "--status", "succeeded", "--task-definition-arn", $"arn:aws:ecs:us-east-1:1:task-definition/detector:{id}", "--json"));
+            return id;
+        }
+
+        var a = await ReleaseAsync(Start(1));
+        var b = await ReleaseAsync(Start(2));
+        var running = Json(await Registry([.. Start(3), "--json"])).GetProperty("id").GetString()!;
+        var refused = await Registry(Start(3));
+        var inProgress = Json(await Registry("deployment", "list", "--environment", "production", "--target", "ecs", "--status", "in-progress", "--json"));
+        Json(await Registry("deployment", "finish", "--id", running, "--status", "succeeded", "--json"));
+
+        var first = Json(await Registry("deployment", "rollback-target", "--environment", "production", "--target", "ecs", "--json"));
+        var rollback = await ReleaseAsync([.. Start(2), "--restores", first.GetProperty("target").GetProperty("id").GetString()!]);
+        var second = Json(await Registry("deployment", "rollback-target", "--environment", "production", "--target", "ecs", "--json"));
+
+        Json(await Registry("model", "promote", "detector@1", "--to", "production", "--target", "ecs", "--json"));
+        var withdrawn = Json(await Registry("model", "withdraw", "detector@1", "--reason", "misses small objects", "--json"));
+        var text = await Registry("deployment", "rollback-target", "--environment", "production", "--target", "ecs");
+        var production = Json(await Registry("model", "list", "--status", "production", "--json"));
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"A deployment to production on ecs is already in progress (detector@3 (deployment {running}", refused.Error, StringComparison.Ordinal);
+        Assert.Equal([running], inProgress.EnumerateArray().Select(d => d.GetProperty("id").GetString()));
+        Assert.Equal(b, first.GetProperty("target").GetProperty("id").GetString());
+        Assert.Equal(2, first.GetProperty("model").GetProperty("version").GetInt32());
+        Assert.Equal(rollback, second.GetProperty("current").GetProperty("id").GetString());
+        Assert.Equal(b, second.GetProperty("current").GetProperty("restores_deployment_id").GetString());
+        Assert.Equal(a, second.GetProperty("target").GetProperty("id").GetString());
+        Assert.Equal(ImageOf(1), second.GetProperty("target").GetProperty("image").GetString());
+        Assert.Equal(0, second.GetProperty("passed_over").GetArrayLength());
+        Assert.Equal("withdrawn", withdrawn.GetProperty("status").GetString());
+        Assert.Equal(0, production.GetArrayLength());
+        Assert.Equal(1, text.ExitCode);
+        Assert.Contains($"No rollback target for production on ecs: nothing served before detector@1 (deployment {a}", text.Error, StringComparison.Ordinal);
+        Assert.Contains($"passed over detector@1 (deployment {a}", text.Error, StringComparison.Ordinal);
+        Assert.Contains("detector@1 was withdrawn from production", text.Error, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task The_rollback_target_says_in_words_what_would_serve()
+    {
+        MongoTestServer.Require();
+        S3TestServer.Require();
+        var bucket = await S3TestServer.CreateBucketAsync();
+        await Registry("dataset", "register", "--name", "shapes", "--classes", "red,green,blue,yellow");
+        foreach (var _ in Enumerable.Range(0, 3))
+        {
+            Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket), "--json"));
+        }
+
+        var ids = new List<string>();
+        foreach (var version in new[] { 1, 2, 3 })
+        {
+            var id = (await Registry("deployment", "start", "--model", $"detector@{version}", "--environment", "staging", "--target", "lambda", "--strategy", "canary", "--image", ImageOf(version))).Output.Trim();
+            Json(await Registry("deployment", "finish", "--id", id, "--status", "succeeded", "--json"));
+            ids.Add(id);
+        }
+
+        Json(await Registry("model", "promote", "detector@2", "--to", "production", "--target", "lambda", "--json"));
+        Json(await Registry("model", "withdraw", "detector@2", "--json"));
+        var run = await Registry("deployment", "rollback-target", "--environment", "staging", "--target", "lambda");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains($"Current:     detector@3 since", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"({ids[2]}), model registered", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"Rollback to: detector@1 since", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"Would serve: detector@1 (registered), image {ImageOf(1)}, task definition -", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"({ids[1]}): detector@2 was withdrawn from production", run.Output, StringComparison.Ordinal);
+        Assert.Contains("Model__Sha256=", run.Output, StringComparison.Ordinal);
+    }
+
+    private static string ImageOf(int version) => "registry.example/detector@sha256:" + new string((char)('a' + version), 64);
 }

@@ -195,20 +195,9 @@ public sealed class CloudFormationTests : IDisposable
         return problems;
     }
 
-    // Ref, Fn::GetAtt, DependsOn and ${Name} / ${Name.Attribute} inside Fn::Sub.
-    private static IEnumerable<string> References(JsonNode? node) => node switch
-    {
-        JsonObject obj => obj.SelectMany(p => p.Key switch
-        {
-            "Ref" => [(string)p.Value!],
-            "Fn::GetAtt" => [p.Value is JsonArray parts ? (string)parts[0]! : ((string)p.Value!).Split('.')[0]],
-            "DependsOn" => CloudFormation.AsList(p.Value).Select(d => (string)d!),
-            "Fn::Sub" => SubReferences(p.Value).Concat(p.Value is JsonArray sub ? References(sub[1]) : []),
-            _ => References(p.Value),
-        }),
-        JsonArray array => array.SelectMany(References),
-        _ => [],
-    };
+    // Ref, Fn::GetAtt, ${Name} / ${Name.Attribute} inside Fn::Sub, and DependsOn.
+    private static IEnumerable<string> References(JsonNode? node) =>
+        CloudFormation.ReferencedNames(node).Concat(node is JsonObject obj && obj["DependsOn"] is { } dependsOn ? CloudFormation.AsList(dependsOn).Select(d => (string)d!) : []);
 
     private static IEnumerable<string> Imports(JsonNode? node) => node switch
     {
@@ -216,10 +205,6 @@ public sealed class CloudFormationTests : IDisposable
         JsonArray array => array.SelectMany(Imports),
         _ => [],
     };
-
-    private static IEnumerable<string> SubReferences(JsonNode? sub) =>
-        System.Text.RegularExpressions.Regex.Matches(sub is JsonArray parts ? (string)parts[0]! : (string)sub!, @"\$\{([A-Za-z0-9]+)[.}]")
-            .Select(m => m.Groups[1].Value);
 
     /// <summary>Every Allow statement of every role and policy: no wildcard action, and "*" resources only for resource-less actions.</summary>
     public static IReadOnlyList<string> PolicyProblems(JsonObject template)

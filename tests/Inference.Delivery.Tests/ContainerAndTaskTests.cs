@@ -101,7 +101,7 @@ public sealed class ContainerAndTaskTests : IDisposable
     public void Rendering_refuses_to_leave_a_placeholder_behind()
     {
         var failure = Assert.Throws<InvalidDataException>(() =>
-            TaskDefinitionRenderer.Render(JsonNode.Parse(File.ReadAllText(DeliveryFiles.TaskDefinition))!, "detector", "image@sha256:abc", new Dictionary<string, string>()));
+            TaskDefinitionRenderer.Render(JsonNode.Parse(File.ReadAllText(DeliveryFiles.TaskDefinition))!, "detector", "detector@sha256:" + new string('a', 64), new Dictionary<string, string>()));
 
         Assert.Contains("<EXECUTION_ROLE_ARN>", failure.Message, StringComparison.Ordinal);
         Assert.Contains("<MODEL_URI>", failure.Message, StringComparison.Ordinal);

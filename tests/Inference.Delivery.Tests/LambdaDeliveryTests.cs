@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -100,7 +99,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
         var workflow = File.ReadAllText(LambdaWorkflow);
 
         Assert.Contains(" -r linux-x64 ", PublishCommand, StringComparison.Ordinal);
-        Assert.Contains("docker build -f Dockerfile.lambda --platform linux/amd64 ", workflow, StringComparison.Ordinal);
+        Assert.Contains(" detector-lambda Dockerfile.lambda --platform linux/amd64 --provenance=false)", workflow, StringComparison.Ordinal);
         Assert.Equal(["x86_64"], Properties(_validator, "Function")["Architectures"]!.AsArray().Select(a => (string)a!));
         Assert.Equal(["x86_64"], Properties(_template, "Function")["Architectures"]!.AsArray().Select(a => (string)a!));
     }
@@ -218,7 +217,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
         Assert.Null(Properties(_validator, "SecurityGroup")["SecurityGroupIngress"]);
         Assert.Equal([443, Int(testListener["Port"])], egress.Select(e => Int(e!["FromPort"])).Order());
         Assert.Equal(
-            (string)_infrastructure["Parameters"]!["ClientCidr"]!["Default"]!,
+            (string)_infrastructure["Parameters"]!["ValidatorCidr"]!["Default"]!,
             (string)_validator["Parameters"]!["TestListenerCidr"]!["Default"]!);
     }
 
@@ -336,7 +335,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
 
     [Theory]
     [InlineData("!Sub \"${Function.Arn}:candidate\"]", "!Sub \"${Function.Arn}:live\"]", "live")]
-    [InlineData("Action: [codedeploy:CreateDeployment, codedeploy:GetDeployment]", "Action: [codedeploy:CreateDeployment, codedeploy:GetDeployment, codedeploy:DeleteDeploymentGroup]", "codedeploy:DeleteDeploymentGroup")]
+    [InlineData("Action: [codedeploy:CreateDeployment, codedeploy:GetDeployment, codedeploy:StopDeployment]", "Action: [codedeploy:CreateDeployment, codedeploy:GetDeployment, codedeploy:StopDeployment, codedeploy:DeleteDeploymentGroup]", "codedeploy:DeleteDeploymentGroup")]
     [InlineData("deploymentgroup:${Application}/${DeploymentGroup}\"", "deploymentgroup:detector-*\"", "deployment group")]
     public void A_lambda_deploy_role_with_more_power_is_caught(string good, string bad, string expected)
     {
@@ -381,7 +380,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
         Assert.Equal("LambdaRepository", GetAttResource(outputs["LambdaRepositoryUri"]!["Value"]));
         Assert.Equal("${AWS::StackName}-LambdaRepositoryArn", (string)outputs["LambdaRepositoryArn"]!["Export"]!["Name"]!["Fn::Sub"]!);
         Assert.All(new[] { _validator, _template }, t => Assert.Contains("/detector-lambda@sha256:", (string)t["Parameters"]!["ImageUri"]!["AllowedPattern"]!, StringComparison.Ordinal));
-        Assert.Contains("REPOSITORY_NAME: detector-lambda", File.ReadAllText(LambdaWorkflow), StringComparison.Ordinal);
+        Assert.Contains("push-image.sh \"$REGISTRY\" detector-lambda ", File.ReadAllText(LambdaWorkflow), StringComparison.Ordinal);
     }
 
     // --- Names that must agree ---------------------------------------------------------------------------------------
@@ -432,9 +431,9 @@ public sealed partial class LambdaDeliveryTests : IDisposable
         var inputs = workflow["on"]!["workflow_dispatch"]!["inputs"]!;
 
         Assert.Equal("write", (string)workflow["permissions"]!["id-token"]!);
-        foreach (var release in new[] { "deploy-ecs.yml", "rollback.yml", "deploy-lambda.yml" })
+        foreach (var release in new[] { "deploy-environment.yml", "deploy-lambda.yml" })
         {
-            var concurrency = CloudFormation.Load(DeliveryFiles.Workflow(release))["concurrency"]!;
+            var concurrency = CloudFormation.Load(DeliveryFiles.Workflow(release))["jobs"]!["release"]!["concurrency"]!;
             Assert.Equal("detector-releases", (string)concurrency["group"]!);
             Assert.Equal("false", (string)concurrency["cancel-in-progress"]!);
         }
@@ -568,7 +567,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     public async Task A_placeholder_the_workflow_forgets_is_caught()
     {
         using var steps = new WorkflowSteps();
-        var script = ReplaceFirst(WorkflowSteps.Script(LambdaWorkflow, "release", "Render the appspec"), "  -e \"s|<TARGET_VERSION>|$TARGET_VERSION|g\" \\\n", string.Empty);
+        var script = ReplaceFirst(WorkflowSteps.Script(LambdaWorkflow, "release", "Render the appspec"), " \\\n  \"TARGET_VERSION=$TARGET_VERSION\"", string.Empty);
 
         var (exitCode, output) = await RenderAppSpecAsync(steps, script);
 
@@ -753,7 +752,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
         [
             "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion", "lambda:GetFunction",
             "lambda:GetFunctionConfiguration", "lambda:GetAlias", "lambda:UpdateAlias", "codedeploy:CreateDeployment",
-            "codedeploy:GetDeployment", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision",
+            "codedeploy:GetDeployment", "codedeploy:StopDeployment", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision",
             "codedeploy:GetDeploymentConfig", "secretsmanager:GetSecretValue", "sns:Publish",
         ];
         var statements = CloudFormationTests.Statements(Properties(template, "DeployRole")).ToArray();
@@ -989,7 +988,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
         return problems;
     }
 
-    private static IEnumerable<(string Variable, string Output)> ReadmeOutputs(string readme) =>
+    internal static IEnumerable<(string Variable, string Output)> ReadmeOutputs(string readme) =>
         readme.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("| `", StringComparison.Ordinal))
             .Select(l => l.Split('|', StringSplitOptions.TrimEntries))
             .SelectMany(cells => Backticked().Matches(cells[1]).Zip(Backticked().Matches(cells[2]), (v, o) => (v.Groups[1].Value, o.Groups[1].Value)));
@@ -997,11 +996,8 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     /// <summary>A registered model as 'inference registry model show NAME@VERSION --json' prints it.</summary>
     private static string ShownModel(string? sha256)
     {
-        // The CLI's own serializer settings (snake_case, kebab-case enums); CliOutput is internal to the CLI.
-        var options = (JsonSerializerOptions)typeof(Inference.Cli.InferenceCli).Assembly.GetType("Inference.Cli.CliOutput")!
-            .GetField("Json", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
         var model = Model(sha256);
-        return JsonSerializer.Serialize(new { model, environment = model.Artifact.Environment }, options);
+        return CliJson.Serialize(new { model, environment = model.Artifact.Environment });
     }
 
     private static ModelDocument Model(string? sha256) => new()

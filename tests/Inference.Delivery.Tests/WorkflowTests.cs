@@ -67,18 +67,18 @@ public sealed partial class WorkflowTests : IDisposable
     }
 
     [Fact]
-    public void Deploys_use_oidc_never_overlap_and_go_through_environments()
+    public void Deploys_use_oidc_take_the_release_lock_and_go_through_environments()
     {
         var deploy = File.ReadAllText(Path.Combine(DeliveryFiles.Root, ".github", "workflows", "deploy-ecs.yml"));
         var environment = File.ReadAllText(Path.Combine(DeliveryFiles.Root, ".github", "workflows", "deploy-environment.yml"));
 
         Assert.Contains("id-token: write", deploy, StringComparison.Ordinal);
-        Assert.Contains("group: detector-releases", deploy, StringComparison.Ordinal);
-        Assert.Contains("cancel-in-progress: false", deploy, StringComparison.Ordinal);
+        Assert.Contains("group: detector-releases", environment, StringComparison.Ordinal);
+        Assert.Contains("cancel-in-progress: false", environment, StringComparison.Ordinal);
         Assert.Contains("environment: staging", deploy, StringComparison.Ordinal);
         Assert.Contains("environment: production", deploy, StringComparison.Ordinal);
         Assert.Contains("role-to-assume:", environment, StringComparison.Ordinal);
-        Assert.Contains("codedeploy-appspec: deploy/appspec.yaml", environment, StringComparison.Ordinal);
+        Assert.Contains("codedeploy-appspec: ${{ runner.temp }}/appspec.yaml", environment, StringComparison.Ordinal);
         Assert.DoesNotContain("aws-access-key-id", string.Join("\n", DeliveryFiles.Workflows.Select(File.ReadAllText)), StringComparison.Ordinal);
     }
 

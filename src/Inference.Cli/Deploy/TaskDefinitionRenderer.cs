@@ -1,11 +1,13 @@
 using System.Text.Json.Nodes;
+using Inference.Registry.Deployments;
 
 namespace Inference.Cli.Deploy;
 
 /// <summary>
 /// Writes an image and a model pin into an ECS task definition template: the named container gets the image and
 /// its environment entries set, other <c>&lt;NAME&gt;</c> placeholders are filled from <c>--placeholder</c> values,
-/// and a template that still holds a placeholder afterwards is refused rather than registered half-rendered.
+/// and a template that still holds a placeholder afterwards is refused rather than registered half-rendered. The image
+/// must be a digest reference: a tag could move between the render and the task's start.
 /// </summary>
 public static partial class TaskDefinitionRenderer
 {
@@ -13,6 +15,11 @@ public static partial class TaskDefinitionRenderer
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(environment);
+        if (ImageReference.Problem(image) is { } problem)
+        {
+            throw new InvalidDataException(problem);
+        }
+
         var rendered = template.DeepClone();
         Substitute(rendered, placeholders ?? new Dictionary<string, string>());
         var definitions = rendered["containerDefinitions"] as JsonArray

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Inference.Registry.Deployments;
 using Inference.Registry.Models;
 using Inference.Registry.Storage;
+using MongoDB.Bson;
 using Spectre.Console;
 
 namespace Inference.Cli.Registry;
@@ -36,7 +37,11 @@ internal static class DeploymentCommands
         var lambdaAlias = new Option<string?>("--lambda-alias");
         var codeDeploy = new Option<string?>("--codedeploy-id");
         var commit = new Option<string?>("--commit");
-        var command = new Command("start", "Record a deployment in progress; prints its id.") { model, environment, target, strategy, image, taskDefinition, lambdaVersion, lambdaAlias, codeDeploy, commit };
+        var restores = new Option<string?>("--restores") { Description = "For a rollback: the id of the deployment it puts back ('deployment rollback-target' names it)." };
+        var command = new Command("start", "Record a deployment in progress; prints its id. A second one in progress for the same environment and target is refused.")
+        {
+            model, environment, target, strategy, image, taskDefinition, lambdaVersion, lambdaAlias, codeDeploy, commit, restores,
+        };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
             var (name, version) = RegistryGlobals.Reference(result.GetValue(model)!);
@@ -55,6 +60,7 @@ internal static class DeploymentCommands
                     CodeDeployDeploymentId = result.GetValue(codeDeploy),
                     Commit = result.GetValue(commit) ?? Environment.GetEnvironmentVariable("GITHUB_SHA"),
                     Actor = result.GetValue(globals.Actor)!,
+                    RestoresDeploymentId = NullIfEmpty(result.GetValue(restores)) is { } id ? ParseId(id, "--restores") : null,
                 },
                 cancellationToken).ConfigureAwait(false);
             if (result.GetValue(globals.Json))
@@ -99,13 +105,15 @@ internal static class DeploymentCommands
         var environment = EnvironmentOption(required: false);
         var target = TargetOption(required: false);
         var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 20 };
-        var command = new Command("list", "Deployments, newest first.") { environment, target, limit };
+        var status = new Option<string?>("--status") { Description = RegistryNames.All<DeploymentStatus>() };
+        var command = new Command("list", "Deployments, newest first.") { environment, target, limit, status };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
             var deployments = await registry.Deployments.ListAsync(
                 RegistryGlobals.ParseOptional<DeploymentEnvironment>(result.GetValue(environment), "--environment"),
                 RegistryGlobals.ParseOptional<DeploymentTarget>(result.GetValue(target), "--target"),
                 result.GetValue(limit),
+                RegistryGlobals.ParseOptional<DeploymentStatus>(result.GetValue(status), "--status"),
                 cancellationToken).ConfigureAwait(false);
             Print(result, globals, deployments, single: false);
             return CliOutput.Success;
@@ -134,7 +142,7 @@ internal static class DeploymentCommands
     {
         var environment = EnvironmentOption();
         var target = TargetOption();
-        var command = new Command("rollback-target", "The last succeeded deployment before the current one, with its model pin and task definition.") { environment, target };
+        var command = new Command("rollback-target", "What a rollback puts back: the deployment that served before the current release, the model that would then serve, its task definition and pin.") { environment, target };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
             var rollback = await registry.Deployments.RollbackTargetAsync(
@@ -143,15 +151,19 @@ internal static class DeploymentCommands
                 cancellationToken).ConfigureAwait(false);
             if (result.GetValue(globals.Json))
             {
-                CliOutput.WriteJson(result, new { rollback.Current, rollback.Target, model = rollback.Model, environment = rollback.Model.Artifact.Environment });
+                CliOutput.WriteJson(result, RollbackTargetOutput.Json(rollback));
                 return CliOutput.Success;
             }
 
             var output = CliOutput.Out(result);
-            output.WriteLine($"Current:  {Describe(rollback.Current)}");
-            output.WriteLine($"Rollback: {Describe(rollback.Target)}");
-            output.WriteLine($"Task definition: {rollback.Target.TaskDefinitionArn ?? "-"}");
-            output.WriteLine($"Image: {rollback.Target.Image ?? "-"}");
+            output.WriteLine($"Current:     {Describe(rollback.Current)}{(rollback.CurrentModel is { } serving ? $", model {RegistryNames.Of(serving.Status)}" : ", model no longer registered")}");
+            output.WriteLine($"Rollback to: {Describe(rollback.Target)}");
+            output.WriteLine($"Would serve: {rollback.Model.Reference} ({RegistryNames.Of(rollback.Model.Status)}), image {rollback.Target.Image ?? "-"}, task definition {rollback.Target.TaskDefinitionArn ?? "-"}");
+            foreach (var passed in rollback.PassedOver)
+            {
+                output.WriteLine($"Passed over: {Describe(passed.Deployment)}: {passed.Reason}");
+            }
+
             foreach (var (key, value) in rollback.Model.Artifact.Environment)
             {
                 output.WriteLine($"{key}={value}");
@@ -164,6 +176,9 @@ internal static class DeploymentCommands
 
     // Workflows pass step outputs that are empty when a step did not get that far.
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static ObjectId ParseId(string id, string option) =>
+        ObjectId.TryParse(id, out var parsed) ? parsed : throw new RegistryException(RegistryFailure.NotFound, $"{option}: '{id}' is not a deployment id.");
 
     private static string Describe(DeploymentDocument d) => $"{d.ModelName}@{d.ModelVersion} since {d.StartedAt:yyyy-MM-dd HH:mm} ({d.Id})";
 
@@ -191,5 +206,26 @@ internal static class DeploymentCommands
         }
 
         CliOutput.Write(result, table);
+    }
+}
+
+/// <summary>
+/// What 'registry deployment rollback-target --json' prints, which the rollback workflow reads: the current deployment
+/// and its model, the target deployment, the model and pin environment that would serve, and what was passed over.
+/// </summary>
+public static class RollbackTargetOutput
+{
+    public static object Json(RollbackTarget rollback)
+    {
+        ArgumentNullException.ThrowIfNull(rollback);
+        return new
+        {
+            rollback.Current,
+            rollback.CurrentModel,
+            rollback.Target,
+            model = rollback.Model,
+            environment = rollback.Model.Artifact.Environment,
+            passed_over = rollback.PassedOver.Select(p => new { deployment = p.Deployment, p.Reason }),
+        };
     }
 }

@@ -8,7 +8,7 @@ using Spectre.Console;
 
 namespace Inference.Cli.Registry;
 
-/// <summary><c>inference registry model register|list|show|lineage|promote|archive</c>.</summary>
+/// <summary><c>inference registry model register|list|show|lineage|promote|archive|withdraw</c>.</summary>
 internal static class ModelRegistryCommands
 {
     public static Command Create(RegistryGlobals globals)
@@ -20,6 +20,7 @@ internal static class ModelRegistryCommands
         model.Subcommands.Add(Lineage(globals));
         model.Subcommands.Add(Promote(globals));
         model.Subcommands.Add(Archive(globals));
+        model.Subcommands.Add(Withdraw(globals));
         return model;
     }
 
@@ -164,6 +165,20 @@ internal static class ModelRegistryCommands
         {
             var (name, version) = RegistryGlobals.Reference(result.GetValue(reference)!);
             Print(result, globals, [await registry.Models.ArchiveAsync(name, version, result.GetValue(globals.Actor)!, result.GetValue(reason), cancellationToken).ConfigureAwait(false)], single: true);
+            return CliOutput.Success;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command Withdraw(RegistryGlobals globals)
+    {
+        var reference = ModelArgument();
+        var reason = new Option<string?>("--reason") { Description = "Why, for the audit trail." };
+        var command = new Command("withdraw", "Take a production model out of production without promoting another; 'deployment rollback-target' then says what a rollback would serve.") { reference, reason };
+        command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
+        {
+            var (name, version) = RegistryGlobals.Reference(result.GetValue(reference)!);
+            Print(result, globals, [await registry.Models.WithdrawAsync(name, version, result.GetValue(globals.Actor)!, result.GetValue(reason), cancellationToken).ConfigureAwait(false)], single: true);
             return CliOutput.Success;
         }, cancellationToken));
         return command;

@@ -67,5 +67,11 @@ public sealed record DeploymentDocument
     /// <summary>The deployment that was current when this one started: what a rollback returns to.</summary>
     public ObjectId? PreviousDeploymentId { get; init; }
 
+    /// <summary>
+    /// For a rollback: the release it puts back (its model, image and task definition). A rollback of a rollback
+    /// names the original release, so the chain of rollback targets never turns back to the release rolled away from.
+    /// </summary>
+    public ObjectId? RestoresDeploymentId { get; init; }
+
     public string? Reason { get; init; }
 }

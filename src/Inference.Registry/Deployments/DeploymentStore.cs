@@ -6,24 +6,55 @@ using MongoDB.Driver;
 
 namespace Inference.Registry.Deployments;
 
-/// <summary>Where to go back to: the deployment before the current one, with the model it served.</summary>
-public sealed record RollbackTarget(DeploymentDocument Current, DeploymentDocument Target, ModelDocument Model);
+/// <summary>
+/// Where a rollback goes: the deployment serving now, the earlier one a rollback would put back, the model that would
+/// then serve, and the deployments passed over on the way because their model may not serve any more.
+/// </summary>
+public sealed record RollbackTarget(
+    DeploymentDocument Current,
+    ModelDocument? CurrentModel,
+    DeploymentDocument Target,
+    ModelDocument Model,
+    IReadOnlyList<PassedOver> PassedOver);
+
+/// <summary>An earlier deployment a rollback skips, and why.</summary>
+public sealed record PassedOver(DeploymentDocument Deployment, string Reason);
 
 /// <summary>The deployment audit trail: start, finish, list, the current one, and the rollback target.</summary>
 public sealed class DeploymentStore(RegistryDatabase database, ModelStore models)
 {
+    // A chain of rollbacks longer than this is a corrupted trail, not history.
+    private const int MaxRollbackSteps = 100;
+
     private IMongoCollection<DeploymentDocument> Deployments => database.Deployments;
 
-    /// <summary>Records a deployment in progress, remembering which deployment was current when it began.</summary>
+    /// <summary>
+    /// Records a deployment in progress, remembering which deployment was current when it began. A second one in
+    /// progress for the same environment and target is refused (the database's partial unique index decides, so two
+    /// racing starts cannot both win); a rollback names the release it puts back.
+    /// </summary>
     public async Task<DeploymentDocument> StartAsync(DeploymentDocument draft, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(draft);
+        if (draft.Image is not null && ImageReference.Problem(draft.Image) is { } imageProblem)
+        {
+            throw new RegistryException(RegistryFailure.Conflict, imageProblem);
+        }
+
         var model = await models.GetAsync(draft.ModelName, draft.ModelVersion, cancellationToken).ConfigureAwait(false);
         if (model.Status == ModelStatus.Archived)
         {
             throw new RegistryException(RegistryFailure.Conflict, $"{model.Reference} is archived and cannot be deployed.");
         }
 
+        if (model.Status == ModelStatus.Withdrawn)
+        {
+            throw new RegistryException(RegistryFailure.Conflict, $"{model.Reference} was withdrawn from production and cannot be deployed until it is promoted again.");
+        }
+
+        var restores = draft.RestoresDeploymentId is { } restoredId
+            ? await RestoredReleaseAsync(draft, model, restoredId, cancellationToken).ConfigureAwait(false)
+            : (ObjectId?)null;
         var current = await FindCurrentAsync(draft.Environment, draft.Target, cancellationToken).ConfigureAwait(false);
         var deployment = draft with
         {
@@ -33,8 +64,17 @@ public sealed class DeploymentStore(RegistryDatabase database, ModelStore models
             StartedAt = DateTime.UtcNow,
             FinishedAt = null,
             PreviousDeploymentId = current?.Id,
+            RestoresDeploymentId = restores,
         };
-        await Deployments.InsertOneAsync(deployment, cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Deployments.InsertOneAsync(deployment, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Guard.IsDuplicateKey(ex))
+        {
+            throw await InProgressConflictAsync(draft.Environment, draft.Target, ex, cancellationToken).ConfigureAwait(false);
+        }
+
         return deployment;
     }
 
@@ -65,7 +105,7 @@ public sealed class DeploymentStore(RegistryDatabase database, ModelStore models
         throw new RegistryException(RegistryFailure.Conflict, $"Deployment {id} already finished as {RegistryNames.Of(existing.Status)}.");
     }
 
-    public async Task<IReadOnlyList<DeploymentDocument>> ListAsync(DeploymentEnvironment? environment = null, DeploymentTarget? target = null, int limit = 50, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<DeploymentDocument>> ListAsync(DeploymentEnvironment? environment = null, DeploymentTarget? target = null, int limit = 50, DeploymentStatus? status = null, CancellationToken cancellationToken = default)
     {
         var filter = Builders<DeploymentDocument>.Filter.Empty;
         if (environment is { } env)
@@ -78,6 +118,11 @@ public sealed class DeploymentStore(RegistryDatabase database, ModelStore models
             filter &= Builders<DeploymentDocument>.Filter.Eq(d => d.Target, where);
         }
 
+        if (status is { } wanted)
+        {
+            filter &= Builders<DeploymentDocument>.Filter.Eq(d => d.Status, wanted);
+        }
+
         return await Deployments.Find(filter).SortByDescending(d => d.StartedAt).Limit(limit).ToListAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -87,21 +132,83 @@ public sealed class DeploymentStore(RegistryDatabase database, ModelStore models
         ?? throw new RegistryException(RegistryFailure.NotFound, $"Nothing has been deployed successfully to {RegistryNames.Of(environment)} on {RegistryNames.Of(target)} yet.");
 
     /// <summary>
-    /// The last succeeded deployment before the current one, with its model, in one aggregate query: the two latest
-    /// succeeded deployments (using the environment/target/startedAt index), each joined to its model.
+    /// What a rollback puts back: the deployment that served before the release serving now. A rollback serving now
+    /// counts as the release it restored, so a second rollback goes further back instead of returning to the release
+    /// the first one left. A deployment whose model was withdrawn or archived is passed over (it may not serve), and
+    /// the answer says so.
     /// </summary>
     public async Task<RollbackTarget> RollbackTargetAsync(DeploymentEnvironment environment, DeploymentTarget target, CancellationToken cancellationToken = default)
     {
+        var where = $"{RegistryNames.Of(environment)} on {RegistryNames.Of(target)}";
+        var current = await FindCurrentAsync(environment, target, cancellationToken).ConfigureAwait(false)
+            ?? throw new RegistryException(RegistryFailure.NotFound, $"No rollback target for {where}: nothing has been deployed there successfully yet.");
+        var currentModel = (await WithModelAsync(current.Id, cancellationToken).ConfigureAwait(false)).Model;
+        var passedOver = new List<PassedOver>();
+        var cursor = current;
+        for (var step = 0; step < MaxRollbackSteps; step++)
+        {
+            var release = cursor.RestoresDeploymentId is { } restored
+                ? (await WithModelAsync(restored, cancellationToken).ConfigureAwait(false)).Deployment
+                : cursor;
+            if (release.PreviousDeploymentId is not { } previousId)
+            {
+                throw new RegistryException(
+                    RegistryFailure.NotFound,
+                    $"No rollback target for {where}: nothing served before {Describe(release)}{PassedOverSentence(passedOver)}.");
+            }
+
+            var (candidate, model) = await WithModelAsync(previousId, cancellationToken).ConfigureAwait(false);
+            var reason = model is null ? "its model is no longer registered"
+                : model.Status == ModelStatus.Withdrawn ? $"{model.Reference} was withdrawn from production"
+                : model.Status == ModelStatus.Archived ? $"{model.Reference} is archived"
+                : null;
+            if (reason is null)
+            {
+                return new RollbackTarget(current, currentModel, candidate, model!, passedOver);
+            }
+
+            passedOver.Add(new PassedOver(candidate, reason));
+            cursor = candidate;
+        }
+
+        throw new RegistryException(RegistryFailure.Conflict, $"The rollback chain of {where} is longer than {MaxRollbackSteps} deployments; the trail is inconsistent.");
+    }
+
+    /// <summary>
+    /// A rollback must deploy exactly what it restores: a succeeded deployment of the same environment, target, model
+    /// and image. Returns the release to record (the original one, when the restored deployment was itself a rollback).
+    /// </summary>
+    private async Task<ObjectId> RestoredReleaseAsync(DeploymentDocument draft, ModelDocument model, ObjectId restoredId, CancellationToken cancellationToken)
+    {
+        var restored = await Deployments.Find(d => d.Id == restoredId).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new RegistryException(RegistryFailure.NotFound, $"The rollback restores deployment {restoredId}, which does not exist.");
+        var problem = restored.Status != DeploymentStatus.Succeeded ? $"it {RegistryNames.Of(restored.Status)}, it never served"
+            : restored.Environment != draft.Environment || restored.Target != draft.Target ? $"it served {RegistryNames.Of(restored.Environment)} on {RegistryNames.Of(restored.Target)}"
+            : restored.ModelId != model.Id ? $"it served {restored.ModelName}@{restored.ModelVersion}, not {model.Reference}"
+            : draft.Image is not null && restored.Image is not null && draft.Image != restored.Image ? $"it served the image {restored.Image}, not {draft.Image}"
+            : null;
+        return problem is null
+            ? restored.RestoresDeploymentId ?? restored.Id
+            : throw new RegistryException(RegistryFailure.Conflict, $"A rollback of {RegistryNames.Of(draft.Environment)} on {RegistryNames.Of(draft.Target)} cannot restore deployment {restoredId}: {problem}.");
+    }
+
+    private async Task<RegistryException> InProgressConflictAsync(DeploymentEnvironment environment, DeploymentTarget target, Exception cause, CancellationToken cancellationToken)
+    {
+        var running = await Deployments.Find(d => d.Environment == environment && d.Target == target && d.Status == DeploymentStatus.InProgress)
+            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        var which = running is null ? "another deployment" : $"{Describe(running)}, started by {running.Actor}";
+        return new RegistryException(
+            RegistryFailure.Conflict,
+            $"A deployment to {RegistryNames.Of(environment)} on {RegistryNames.Of(target)} is already in progress ({which}); finish it first with 'registry deployment finish --id {running?.Id.ToString() ?? "ID"} --status …'.",
+            cause);
+    }
+
+    /// <summary>One deployment joined to its model in one aggregate (the model is null when it is no longer registered).</summary>
+    private async Task<(DeploymentDocument Deployment, ModelDocument? Model)> WithModelAsync(ObjectId id, CancellationToken cancellationToken)
+    {
         var pipeline = new[]
         {
-            new BsonDocument("$match", new BsonDocument
-            {
-                ["environment"] = RegistryNames.Bson(environment),
-                ["target"] = RegistryNames.Bson(target),
-                ["status"] = RegistryNames.Bson(DeploymentStatus.Succeeded),
-            }),
-            new BsonDocument("$sort", new BsonDocument("startedAt", -1)),
-            new BsonDocument("$limit", 2),
+            new BsonDocument("$match", new BsonDocument("_id", id)),
             new BsonDocument("$lookup", new BsonDocument
             {
                 ["from"] = RegistryDatabase.ModelsCollection,
@@ -110,23 +217,11 @@ public sealed class DeploymentStore(RegistryDatabase database, ModelStore models
                 ["as"] = "model",
             }),
         };
-        var rows = await Deployments.Aggregate<BsonDocument>(pipeline, cancellationToken: cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
-        if (rows.Count < 2)
-        {
-            throw new RegistryException(
-                RegistryFailure.NotFound,
-                $"No rollback target for {RegistryNames.Of(environment)} on {RegistryNames.Of(target)}: it needs two succeeded deployments, there {(rows.Count == 1 ? "is one" : "are none")}.");
-        }
-
-        var previous = rows[1];
-        var model = previous["model"].AsBsonArray.FirstOrDefault()
-            ?? throw new RegistryException(RegistryFailure.NotFound, "The rollback target's model is no longer registered.");
-        previous.Remove("model");
-        rows[0].Remove("model");
-        return new RollbackTarget(
-            BsonSerializer.Deserialize<DeploymentDocument>(rows[0]),
-            BsonSerializer.Deserialize<DeploymentDocument>(previous),
-            BsonSerializer.Deserialize<ModelDocument>(model.AsBsonDocument));
+        var row = await Deployments.Aggregate<BsonDocument>(pipeline, cancellationToken: cancellationToken).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new RegistryException(RegistryFailure.NotFound, $"Deployment {id} is named in the trail but does not exist.");
+        var model = row["model"].AsBsonArray.FirstOrDefault();
+        row.Remove("model");
+        return (BsonSerializer.Deserialize<DeploymentDocument>(row), model is null ? null : BsonSerializer.Deserialize<ModelDocument>(model.AsBsonDocument));
     }
 
     private static UpdateDefinition<DeploymentDocument> Updates(DeploymentStatus status, string? reason, string? taskDefinitionArn, string? codeDeployDeploymentId)
@@ -144,6 +239,11 @@ public sealed class DeploymentStore(RegistryDatabase database, ModelStore models
         await Deployments.Find(d => d.Environment == environment && d.Target == target && d.Status == DeploymentStatus.Succeeded)
             .SortByDescending(d => d.StartedAt)
             .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+
+    private static string Describe(DeploymentDocument d) => $"{d.ModelName}@{d.ModelVersion} (deployment {d.Id}, {d.StartedAt:yyyy-MM-dd HH:mm} UTC)";
+
+    private static string PassedOverSentence(List<PassedOver> passedOver) =>
+        passedOver.Count == 0 ? string.Empty : $"; passed over {string.Join(", ", passedOver.Select(p => $"{Describe(p.Deployment)}: {p.Reason}"))}";
 
     private static ObjectId ParseId(string id) =>
         ObjectId.TryParse(id, out var objectId) ? objectId : throw new RegistryException(RegistryFailure.NotFound, $"'{id}' is not a deployment id.");

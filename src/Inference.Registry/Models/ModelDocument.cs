@@ -8,6 +8,9 @@ public enum ModelStatus
     Staging,
     Production,
     Archived,
+
+    /// <summary>Taken out of production without a successor: not deployed again until it is promoted again.</summary>
+    Withdrawn,
 }
 
 public enum TrainingSource

@@ -134,6 +134,25 @@ public sealed class ModelStore(RegistryDatabase database, DatasetStore datasets,
                 : await ChangeStatusAsync(session, model, ModelStatus.Archived, null, actor, reason, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>
+    /// Takes a production model out of production without promoting another: its target then has no production
+    /// model, and the model is not deployed again until it is promoted again. What serves meanwhile is unchanged; the
+    /// rollback target passes over its deployments and says what a rollback would put back.
+    /// </summary>
+    public async Task<ModelDocument> WithdrawAsync(string name, int version, string actor, string? reason, CancellationToken cancellationToken = default) =>
+        await InTransactionAsync(async session =>
+        {
+            var model = await Models.Find(session, m => m.Name == name && m.Version == version).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false)
+                ?? throw new RegistryException(RegistryFailure.NotFound, $"Model '{name}' version {version} is not registered.");
+            if (model.Status != ModelStatus.Production)
+            {
+                throw new RegistryException(RegistryFailure.Conflict, $"{model.Reference} is {RegistryNames.Of(model.Status)}, not in production: only a production model is withdrawn (archive it instead).");
+            }
+
+            var from = $"withdrawn from production on {RegistryNames.Of(model.ProductionTarget!.Value)}";
+            return await ChangeStatusAsync(session, model, ModelStatus.Withdrawn, null, actor, reason is null ? from : $"{reason} ({from})", cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+
     private async Task<ModelDocument> ChangeStatusAsync(IClientSessionHandle session, ModelDocument model, ModelStatus to, DeploymentTarget? target, string actor, string? reason, CancellationToken cancellationToken)
     {
         var update = target is { } where

@@ -19,6 +19,7 @@ public sealed class RegistryDatabase
     public const string DeploymentsCollection = "deployments";
     public const string StatusChangesCollection = "modelStatusChanges";
     public const string DefaultDatabase = "inference";
+    public const string OneDeploymentInProgressIndex = "one_deployment_in_progress_per_environment_and_target";
 
     private static readonly Lock ConventionLock = new();
     private static bool _conventionsRegistered;
@@ -83,10 +84,49 @@ public sealed class RegistryDatabase
                     }),
             ],
             cancellationToken).ConfigureAwait(false);
-        await Deployments.Indexes.CreateOneAsync(new CreateIndexModel<DeploymentDocument>(
-            Builders<DeploymentDocument>.IndexKeys.Ascending(d => d.Environment).Ascending(d => d.Target).Descending(d => d.StartedAt)), cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Deployments.Indexes.CreateManyAsync(
+                [
+                    new CreateIndexModel<DeploymentDocument>(
+                        Builders<DeploymentDocument>.IndexKeys.Ascending(d => d.Environment).Ascending(d => d.Target).Descending(d => d.StartedAt)),
+
+                    // The database itself refuses a second deployment in progress for one environment and target.
+                    new CreateIndexModel<DeploymentDocument>(
+                        Builders<DeploymentDocument>.IndexKeys.Ascending(d => d.Environment).Ascending(d => d.Target),
+                        new CreateIndexOptions<DeploymentDocument>
+                        {
+                            Unique = true,
+                            Name = OneDeploymentInProgressIndex,
+                            PartialFilterExpression = Builders<DeploymentDocument>.Filter.Eq(d => d.Status, DeploymentStatus.InProgress),
+                        }),
+                ],
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Guard.IsDuplicateKey(ex))
+        {
+            throw await SeveralInProgressAsync(ex, cancellationToken).ConfigureAwait(false);
+        }
+
         await StatusChanges.Indexes.CreateOneAsync(new CreateIndexModel<StatusChange>(
             Builders<StatusChange>.IndexKeys.Ascending(c => c.ModelId).Ascending(c => c.At)), cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A trail written before the index existed may hold two deployments in progress for one environment and target;
+    /// the index cannot be built until a person decides which of them still runs. The registry tools cannot connect
+    /// meanwhile, so the sentence names them and the one database command that closes each.
+    /// </summary>
+    private async Task<RegistryException> SeveralInProgressAsync(Exception cause, CancellationToken cancellationToken)
+    {
+        var running = await Deployments.Find(d => d.Status == DeploymentStatus.InProgress).SortBy(d => d.StartedAt).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var crowded = running.GroupBy(d => (d.Environment, d.Target)).Where(g => g.Count() > 1)
+            .Select(g => $"{RegistryNames.Of(g.Key.Environment)} on {RegistryNames.Of(g.Key.Target)}: {string.Join(", ", g.Select(d => $"{d.Id} ({d.ModelName}@{d.ModelVersion}, {d.StartedAt:yyyy-MM-dd HH:mm} UTC)"))}");
+        return new RegistryException(
+            RegistryFailure.Conflict,
+            $"More than one deployment is in progress for one environment and target ({string.Join("; ", crowded)}), which the registry no longer allows. "
+            + $"Close each that no longer runs in database {Database.DatabaseNamespace.DatabaseName}: db.deployments.updateOne({{_id: ObjectId('ID')}}, {{$set: {{status: 'stopped', finishedAt: new Date(), reason: 'closed by hand'}}}}).",
+            cause);
     }
 
     private static void RegisterConventions()

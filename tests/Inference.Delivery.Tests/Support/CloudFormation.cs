@@ -24,6 +24,9 @@ public static class CloudFormation
     public static IEnumerable<(string Name, string Type, JsonObject Properties)> Resources(JsonObject template) =>
         template["Resources"]!.AsObject().Select(r => (r.Key, (string)r.Value!["Type"]!, r.Value["Properties"] as JsonObject ?? []));
 
+    public static IReadOnlySet<string> ParameterNames(JsonObject template) =>
+        (template["Parameters"]?.AsObject() ?? []).Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+
     public static bool IsIntrinsic(JsonNode? node) =>
         node is JsonObject obj && obj.Count == 1 && obj.First().Key is var key && (key == "Ref" || key.StartsWith("Fn::", StringComparison.Ordinal));
 
@@ -41,6 +44,32 @@ public static class CloudFormation
     public static IReadOnlySet<string> Exports(JsonObject template, string stackParameter) =>
         (template["Outputs"]?.AsObject() ?? []).Select(o => (string?)o.Value!["Export"]?["Name"]?["Fn::Sub"]).OfType<string>()
             .Select(name => name.Replace("${AWS::StackName}", $"${{{stackParameter}}}", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The resources and parameters a value refers to: <c>Ref</c>, <c>Fn::GetAtt</c>, and <c>${Name}</c> or
+    /// <c>${Name.Attribute}</c> inside <c>Fn::Sub</c> (with the names of its variable map). Pseudo parameters
+    /// (<c>AWS::Region</c>…) are left out.
+    /// </summary>
+    public static IEnumerable<string> ReferencedNames(JsonNode? node) => node switch
+    {
+        JsonObject obj => obj.SelectMany(p => p.Key switch
+        {
+            "Ref" => [(string)p.Value!],
+            "Fn::GetAtt" => [p.Value is JsonArray parts ? (string)parts[0]! : ((string)p.Value!).Split('.')[0]],
+            "Fn::Sub" => SubNames(p.Value).Concat(p.Value is JsonArray sub ? ReferencedNames(sub[1]) : []),
+            _ => ReferencedNames(p.Value),
+        }).Where(name => !name.StartsWith("AWS::", StringComparison.Ordinal)),
+        JsonArray array => array.SelectMany(ReferencedNames),
+        _ => [],
+    };
+
+    private static IEnumerable<string> SubNames(JsonNode? sub)
+    {
+        var variables = sub is JsonArray parts ? parts[1]!.AsObject().Select(v => v.Key).ToHashSet(StringComparer.Ordinal) : [];
+        return System.Text.RegularExpressions.Regex.Matches(sub is JsonArray list ? (string)list[0]! : (string)sub!, @"\$\{([A-Za-z0-9:]+)[.}]")
+            .Select(m => m.Groups[1].Value)
+            .Where(name => !variables.Contains(name));
+    }
 
     private static JsonNode? Convert(YamlNode node)
     {
@@ -150,6 +179,53 @@ public sealed class CfnSpec
                 if (property.Value.TryGetProperty("Required", out var required) && required.GetBoolean() && !properties.ContainsKey(property.Name))
                 {
                     problems.Add($"{path}: required property {property.Name} is missing");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The names (resources and parameters) a resource refers to through properties whose change replaces it: its own
+    /// Immutable properties, or an Immutable property of a property type below a mutable one.
+    /// </summary>
+    public IEnumerable<string> NamesThatReplace(string resourceType, JsonObject properties) =>
+        _resourceTypes.TryGetProperty(resourceType, out var spec) ? NamesUnderImmutable(properties, spec, resourceType) : [];
+
+    private IEnumerable<string> NamesUnderImmutable(JsonNode? node, JsonElement spec, string resourceType)
+    {
+        if (node is not JsonObject properties || CloudFormation.IsIntrinsic(node) || !spec.TryGetProperty("Properties", out var known))
+        {
+            yield break;
+        }
+
+        foreach (var (key, value) in properties)
+        {
+            if (!known.TryGetProperty(key, out var property))
+            {
+                continue;
+            }
+
+            if (property.TryGetProperty("UpdateType", out var update) && update.GetString() == "Immutable")
+            {
+                foreach (var name in CloudFormation.ReferencedNames(value))
+                {
+                    yield return name;
+                }
+
+                continue;
+            }
+
+            var typeName = property.TryGetProperty("Type", out var t) ? t.GetString() : null;
+            var itemType = property.TryGetProperty("ItemType", out var i) ? i.GetString() : null;
+            var nested = typeName is "List" or "Map" ? itemType : typeName;
+            if (nested is not null && PropertyType(resourceType, nested) is { } nestedSpec)
+            {
+                foreach (var item in value is JsonArray items ? items.ToArray() : [value])
+                {
+                    foreach (var name in NamesUnderImmutable(item, nestedSpec, resourceType))
+                    {
+                        yield return name;
+                    }
                 }
             }
         }

@@ -11,6 +11,8 @@ namespace Inference.Delivery.Tests.Support;
 public sealed class WorkflowSteps : IDisposable
 {
     // Answers the calls the release scripts make. Keyed on the words after 'aws'; a file:// argument is kept as sent.
+    // Answers that change between calls (a CodeDeploy deployment's status) are lines of a file, one per call, the
+    // last one repeating.
     private const string FakeAws = """
         #!/usr/bin/env bash
         set -euo pipefail
@@ -19,10 +21,19 @@ public sealed class WorkflowSteps : IDisposable
         if [ -n "${REAL_AWS:-}" ] && [ "$1 $2" = "deploy create-deployment" ]; then
           "$REAL_AWS" "$@" --generate-cli-skeleton output --region us-east-1 > /dev/null
         fi
+        next() {
+          local file="$SANDBOX/$1" line
+          [ -f "$file" ] || { echo "The aws stand-in has no answer in $1." >&2; exit 255; }
+          line="$(head -n 1 "$file")"
+          if [ "$(grep -c '' "$file")" -gt 1 ]; then sed -i 1d "$file"; fi
+          echo "$line"
+        }
         function_name=""
+        repository=""
         previous=""
         for argument in "$@"; do
           if [ "$previous" = "--function-name" ]; then function_name="$argument"; fi
+          if [ "$previous" = "--repository-name" ]; then repository="$argument"; fi
           case "$argument" in file://*) cp "${argument#file://}" "$SANDBOX/sent-${1}-${2}-${function_name}.json" ;; esac
           previous="$argument"
         done
@@ -32,18 +43,53 @@ public sealed class WorkflowSteps : IDisposable
           "lambda publish-version "*) echo 4 ;;
           "lambda get-alias "*) echo 3 ;;
           "deploy create-deployment "*) echo d-TESTDEPLOY ;;
+          "deploy get-deployment "*)
+            state="$(next codedeploy-states)"
+            case "$state" in Error:*) echo "${state#Error: }" >&2; exit 254 ;; *) echo "$state" ;; esac ;;
+          "deploy stop-deployment "*) echo '{"status": "Pending", "statusMessage": "Stopping"}' ;;
+          "ecr describe-images "*)
+            # One line per call: a digest, "none" (no image has the tag yet) or "Error: ..." (any other failure).
+            digest="$(next "ecr-$repository")"
+            case "$digest" in
+              none) echo "An error occurred (ImageNotFoundException) when calling the DescribeImages operation: The image with imageId {imageTag:'$GITHUB_SHA'} does not exist within the repository with name '$repository'" >&2; exit 254 ;;
+              Error:*) echo "${digest#Error: }" >&2; exit 254 ;;
+              *) echo "$digest" ;;
+            esac ;;
+          "ecs describe-task-definition "*) cat "$SANDBOX/task-definition-described.json" ;;
         esac
         """;
 
-    // 'inference registry model show NAME@VERSION --json' answers with what the test wrote; every call is recorded.
+    // docker as the image scripts use it: build, push (refused when the tag exists, as an immutable repository does),
+    // inspect (the digest the registry gave the push).
+    private const string FakeDocker = """
+        #!/usr/bin/env bash
+        set -euo pipefail
+        echo "docker $*" >> "$SANDBOX/calls"
+        case "$1" in
+          build) ;;
+          push)
+            if [ -f "$SANDBOX/push-refused" ]; then
+              echo "tag invalid: The image tag '${2##*:}' already exists in the repository and cannot be overwritten because the repository is immutable." >&2
+              exit 1
+            fi ;;
+          inspect) echo "${@: -1}" | sed "s|:[^:/]*\$|@$(cat "$SANDBOX/pushed-digest")|" ;;
+        esac
+        """;
+
+    // 'inference' answers what the test wrote for the verbs the release scripts read; every call is recorded.
     private const string FakeInference = """
         #!/usr/bin/env bash
         set -euo pipefail
         echo "inference $*" >> "$SANDBOX/calls"
         case "$*" in
           "registry model show "*) cat "$SANDBOX/model.json" ;;
+          "registry deployment rollback-target "*) cat "$SANDBOX/rollback-target.json" ;;
+          "registry deployment start "*) echo 0123456789abcdef01234567 ;;
         esac
         """;
+
+    /// <summary>The commit the steps run for ($GITHUB_SHA).</summary>
+    public const string Sha = "0123456789abcdef0123456789abcdef01234567";
 
     public WorkflowSteps()
     {
@@ -53,6 +99,7 @@ public sealed class WorkflowSteps : IDisposable
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "runner-temp"));
         Write(Path.Combine(bin, "aws"), FakeAws);
         Write(Path.Combine(bin, "inference"), FakeInference);
+        Write(Path.Combine(bin, "docker"), FakeDocker);
         Bin = bin;
     }
 
@@ -89,6 +136,14 @@ public sealed class WorkflowSteps : IDisposable
     /// <summary>What the 'inference' stand-in answers for 'registry model show … --json'.</summary>
     public void ModelShown(string json) => File.WriteAllText(Path.Combine(Directory, "model.json"), json);
 
+    /// <summary>Writes a file the stand-ins answer from (see their scripts for the names).</summary>
+    public void Answer(string name, string content) => File.WriteAllText(Path.Combine(Directory, name), content);
+
+    /// <summary>The step's $GITHUB_OUTPUT, name to value.</summary>
+    public IReadOnlyDictionary<string, string> Outputs => File.Exists(Path.Combine(Directory, "github-output"))
+        ? File.ReadAllLines(Path.Combine(Directory, "github-output")).Select(l => l.Split('=', 2)).GroupBy(p => p[0], StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.Ordinal)
+        : new Dictionary<string, string>();
+
     /// <summary>The JSON the script handed to 'aws SERVICE OPERATION' as file://… for a function (or "" for none).</summary>
     public JsonNode? Sent(string service, string operation, string function = "")
     {
@@ -108,7 +163,7 @@ public sealed class WorkflowSteps : IDisposable
             ["GITHUB_OUTPUT"] = Path.Combine(Directory, "github-output"),
             ["GITHUB_ENV"] = Path.Combine(Directory, "github-env"),
             ["GITHUB_STEP_SUMMARY"] = Path.Combine(Directory, "github-step-summary"),
-            ["GITHUB_SHA"] = "0123456789abcdef0123456789abcdef01234567",
+            ["GITHUB_SHA"] = Sha,
             ["REAL_AWS"] = RealAws ?? string.Empty,
         };
         return await Tool.RunInAsync(DeliveryFiles.Root, variables, "bash", "--noprofile", "--norc", "-eo", "pipefail", path);
