@@ -45,6 +45,7 @@ public static class DemoModelFiles
 
     public static ModelManifest Manifest(string sha256) => new()
     {
+        Schema = "../manifest.schema.json",
         Name = ModelName,
         Version = ModelVersion,
         Format = OutputFormat.Yolov8,

@@ -4,7 +4,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Inference.Api.Model;
 
-/// <summary>What <c>GET /v1/model</c> tells: the manifest facts, the provider, batching and the classes.</summary>
+/// <summary>
+/// What <c>GET /v1/model</c> tells: the manifest facts, the provider, batching and the classes. <c>input</c> is what
+/// runs; <c>defaulted</c> lists every value the manifest left out and what decided it (the model, or its format).
+/// </summary>
 public sealed record ModelInfoResponse(
     string Name,
     string Version,
@@ -12,11 +15,12 @@ public sealed record ModelInfoResponse(
     string Format,
     string Provider,
     ModelState State,
-    ModelInput Input,
+    InputSpec Input,
     BatchingInfo Batching,
     PostprocessDefaults Defaults,
     IReadOnlyList<string> Classes,
-    double StartupMs);
+    double StartupMs,
+    IReadOnlyList<DefaultedValue> Defaulted);
 
 public sealed record BatchingInfo(int MaxBatchSize, int MaxDelayMs, int MaxQueue, int? StaticBatchSize, bool DynamicBatch, IReadOnlyCollection<int> WarmedBatchSizes);
 
@@ -49,10 +53,11 @@ public static class ModelInfoEndpoints
             OutputLayout.Name(detector.Format),
             detector.ActiveProvider,
             host.State,
-            manifest.Input with { Tensor = detector.InputName },
+            detector.Input,
             new BatchingInfo(batcher.MaxBatchSize, batcher.Options.MaxDelayMs, batcher.Options.MaxQueue, detector.StaticBatchSize, detector.HasDynamicBatch, detector.WarmedBatchSizes),
             manifest.Postprocess,
             detector.ClassNames,
-            Math.Round(model.StartupTime.TotalMilliseconds, 1)));
+            Math.Round(model.StartupTime.TotalMilliseconds, 1),
+            detector.Defaulted));
     }
 }

@@ -47,16 +47,21 @@ public sealed partial class OnnxDetector : IDisposable
         Sha256 = sha256;
         ActiveProvider = activeProvider;
 
+        Metadata = OnnxModelMetadata.Read(session.ModelMetadata.CustomMetadataMap);
         var inputName = manifest.Input.Tensor ?? session.InputNames[0];
         var outputName = manifest.Output ?? session.OutputNames[0];
         _inputNames = [inputName];
         _outputNames = [outputName];
-        StaticBatchSize = ReadInputShape(session, manifest.Input, inputName);
-        SlotLength = LetterboxTensorizer.SlotLength(manifest.Input);
+        var inputDimensions = ReadInputDimensions(session, inputName);
+        var (width, height, sizeDefaults) = InputConventions.ResolveSize(manifest.Input, inputName, inputDimensions, Metadata);
+        Metadata.Check(width, height);
+        StaticBatchSize = CheckInputShape(inputDimensions, width, height, inputName);
+        SlotLength = LetterboxTensorizer.SlotLength(width, height);
 
         // Output dims can be symbolic in the graph; one real run at batch 1 gives the truth.
-        var probeShape = ProbeOutputShape(outputName);
-        var (decoder, classNames) = OutputLayout.Resolve(manifest, outputName, probeShape, OnnxClassNames.FromMetadata(session.ModelMetadata.CustomMetadataMap));
+        var probeShape = ProbeOutputShape(outputName, width, height);
+        var sized = manifest with { Input = manifest.Input with { Width = width, Height = height } };
+        var (decoder, classNames) = OutputLayout.Resolve(sized, outputName, probeShape, Metadata.Names);
         _outputShape = probeShape;
         OutputImageLength = decoder.OutputLength;
         if (OutputImageLength != (int)(probeShape[1] * probeShape[2]))
@@ -64,6 +69,9 @@ public sealed partial class OnnxDetector : IDisposable
             throw new ModelLoadException($"Output '{outputName}' holds {probeShape[1] * probeShape[2]} values per image; the {OutputLayout.Name(decoder.Format)} decoder expects {OutputImageLength}.");
         }
 
+        var (input, conventionDefaults) = InputConventions.Resolve(sized.Input, decoder.Format);
+        Input = input with { Tensor = inputName };
+        Defaulted = [.. sizeDefaults, .. LayoutDefaults(manifest, decoder.Format, classNames, OutputLayout.Describe(probeShape), outputName), .. conventionDefaults];
         Postprocessor = new DetectionPostprocessor(decoder, classNames);
     }
 
@@ -86,7 +94,14 @@ public sealed partial class OnnxDetector : IDisposable
 
     public int OutputImageLength { get; }
 
-    public ModelInput Input => Manifest.Input;
+    /// <summary>The input as it runs: the manifest's values, and the model's or its format's for what the manifest left out.</summary>
+    public InputSpec Input { get; }
+
+    /// <summary>What the manifest left out and what decided each value; logged at load and shown by <c>/v1/model</c>.</summary>
+    public IReadOnlyList<DefaultedValue> Defaulted { get; }
+
+    /// <summary>The ONNX file's own metadata (Ultralytics' names, imgsz, stride, task, when present).</summary>
+    public OnnxModelMetadata Metadata { get; }
 
     public OutputFormat Format => Postprocessor.Decoder.Format;
 
@@ -140,6 +155,16 @@ public sealed partial class OnnxDetector : IDisposable
             session = CreateSession(modelPath, sessionOptions);
             var detector = new OnnxDetector(session, sessionOptions, manifest, Path.GetFullPath(modelPath), sha256, provider, logger);
             LogLoaded(logger, manifest.Name, manifest.Version, provider, detector.StaticBatchSize);
+            foreach (var value in detector.Defaulted)
+            {
+                LogDefaulted(logger, value.Field, value.Value, value.From);
+            }
+
+            if (detector.Metadata.ImageSize is { } exported && manifest.Input.Width is not null &&
+                (exported.Width, exported.Height) != (detector.Input.Width, detector.Input.Height))
+            {
+                LogImageSizeDiffers(logger, detector.Input.Width, detector.Input.Height, exported.Width, exported.Height);
+            }
             session = null;
             return detector;
         }
@@ -247,12 +272,12 @@ public sealed partial class OnnxDetector : IDisposable
         paddedOutput.Images(0, count).Span.CopyTo(output.Images(start, count).Span);
     }
 
-    private long[] ProbeOutputShape(string outputName)
+    private long[] ProbeOutputShape(string outputName, int width, int height)
     {
         var batch = StaticBatchSize ?? 1;
         using var input = RentBatch(batch);
         input.Buffer.AsSpan(0, batch * SlotLength).Clear();
-        using var inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.Images(0, batch), [batch, 3, Input.Height, Input.Width]);
+        using var inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.Images(0, batch), [batch, 3, height, width]);
         try
         {
             using var results = _session.Run(_runOptions, _inputNames, [inputValue], _outputNames);
@@ -266,36 +291,58 @@ public sealed partial class OnnxDetector : IDisposable
         }
         catch (OnnxRuntimeException ex)
         {
-            throw new ModelLoadException($"A test run of the model at {Input.Width}×{Input.Height} failed: {ex.Message}", ex);
+            throw new ModelLoadException($"A test run of the model at {width}×{height} failed: {ex.Message}", ex);
         }
     }
 
-    private static int? ReadInputShape(InferenceSession session, ModelInput input, string inputName)
+    /// <summary>The image input's dimensions as the graph declares them (dynamic ones ≤ 0), refusing anything but float32 NCHW.</summary>
+    private static long[] ReadInputDimensions(InferenceSession session, string inputName)
     {
         if (!session.InputMetadata.TryGetValue(inputName, out var metadata))
         {
             throw new ModelLoadException($"The model has no input named '{inputName}'; its inputs are {string.Join(", ", session.InputNames)}.");
         }
 
-        var dims = metadata.Dimensions;
-        var shape = OutputLayout.Describe(dims.Select(d => (long)d).ToArray());
+        var dims = metadata.Dimensions.Select(d => (long)d).ToArray();
         if (metadata.ElementDataType != TensorElementType.Float || dims.Length != 4)
         {
-            throw new ModelLoadException($"Input '{inputName}' is {metadata.ElementDataType} {shape}; a float32 [batch, 3, height, width] image input is needed.");
+            throw new ModelLoadException($"Input '{inputName}' is {metadata.ElementDataType} {OutputLayout.Describe(dims)}; a float32 [batch, 3, height, width] image input is needed.");
         }
 
+        return dims;
+    }
+
+    private static int? CheckInputShape(long[] dims, int width, int height, string inputName)
+    {
+        var shape = OutputLayout.Describe(dims);
         if (dims[1] > 0 && dims[1] != 3)
         {
             throw new ModelLoadException($"Input '{inputName}' has {dims[1]} channels; RGB images need 3.");
         }
 
-        if ((dims[2] > 0 && dims[2] != input.Height) || (dims[3] > 0 && dims[3] != input.Width))
+        if ((dims[2] > 0 && dims[2] != height) || (dims[3] > 0 && dims[3] != width))
         {
             throw new ModelLoadException(
-                $"The manifest says the input is {input.Width}×{input.Height}, but input '{inputName}' is fixed at {dims[3]}×{dims[2]} ({shape}).");
+                $"The manifest says the input is {width}×{height}, but input '{inputName}' is fixed at {dims[3]}×{dims[2]} ({shape}).");
         }
 
-        return dims[0] > 0 ? dims[0] : null;
+        return dims[0] > 0 ? (int)dims[0] : null;
+    }
+
+    /// <summary>The format and class names when the manifest left them to the model.</summary>
+    private IEnumerable<DefaultedValue> LayoutDefaults(ModelManifest manifest, OutputFormat format, IReadOnlyList<string> classNames, string outputShape, string outputName)
+    {
+        if (manifest.Format is null)
+        {
+            yield return new DefaultedValue("format", OutputLayout.Name(format), $"the shape {outputShape} of output '{outputName}'");
+        }
+
+        if (manifest.Classes is null)
+        {
+            yield return Metadata.Names is not null
+                ? new DefaultedValue("classes", $"{classNames.Count} names", "the ONNX metadata names")
+                : new DefaultedValue("classes", $"numbers 0–{classNames.Count - 1}", $"the shape {outputShape} of output '{outputName}' (no names in the manifest or the metadata)");
+        }
     }
 
     private static SessionOptions CreateSessionOptions(DetectorOptions options)
@@ -374,6 +421,12 @@ public sealed partial class OnnxDetector : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {Name} {Version} on {Provider} (static batch: {StaticBatch})")]
     private static partial void LogLoaded(ILogger logger, string name, string version, string provider, int? staticBatch);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The manifest leaves {Field} out: {Value}, from {From}")]
+    private static partial void LogDefaulted(ILogger logger, string field, string value, string from);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The manifest runs the model at {Width}×{Height}, but it was exported at {ExportedWidth}×{ExportedHeight} (ONNX metadata imgsz)")]
+    private static partial void LogImageSizeDiffers(ILogger logger, int width, int height, int exportedWidth, int exportedHeight);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Warmed up batch size {BatchSize} in {Milliseconds:0.0} ms")]
     private static partial void LogWarmedUp(ILogger logger, int batchSize, double milliseconds);

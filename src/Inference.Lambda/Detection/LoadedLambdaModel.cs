@@ -9,7 +9,7 @@ using Microsoft.Extensions.Configuration;
 namespace Inference.Lambda.Detection;
 
 /// <summary>What <c>GET /v1/model</c> tells on Lambda: the manifest facts, the provider and the classes.</summary>
-public sealed record LambdaModelInfo(string Name, string Version, string Sha256, string Format, string Provider, IReadOnlyList<string> Classes, double StartupMs);
+public sealed record LambdaModelInfo(string Name, string Version, string Sha256, string Format, string Provider, IReadOnlyList<string> Classes, double StartupMs, IReadOnlyList<DefaultedValue> Defaulted);
 
 /// <summary>
 /// The model, resolved and warmed during the function's init phase: the same <c>Model__*</c> pin variables as the
@@ -64,7 +64,7 @@ public sealed class LoadedLambdaModel
             detector.Warmup([1]);
             pipeline.WarmUp();
             var manifest = detector.Manifest;
-            var info = new LambdaModelInfo(manifest.Name, manifest.Version, detector.Sha256, OutputLayout.Name(detector.Format), detector.ActiveProvider, detector.ClassNames, Math.Round(clock.Elapsed.TotalMilliseconds, 1));
+            var info = new LambdaModelInfo(manifest.Name, manifest.Version, detector.Sha256, OutputLayout.Name(detector.Format), detector.ActiveProvider, detector.ClassNames, Math.Round(clock.Elapsed.TotalMilliseconds, 1), detector.Defaulted);
             return new LoadedLambdaModel(pipeline, info);
         }
         catch
