@@ -198,7 +198,7 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
     private static async Task<ModelPin> PushAsync(string bucket, string weights)
     {
         using var s3 = S3TestServer.Client();
-        return await new ModelPusher(s3).PushAsync(weights, RepositoryPaths.DemoManifest, bucket, "models/shapes-demo");
+        return (await new ModelPusher(s3).PushAsync(new PushRequest(weights, RepositoryPaths.DemoManifest, bucket, "models/shapes-demo"))).Pin;
     }
 
     private Dictionary<string, string?> Pinned(ModelPin pin)

@@ -20,7 +20,7 @@ internal static class DeployCommands
         var image = new Option<string>("--image") { Required = true, Description = "The container image, repository@sha256:digest." };
         var template = new Option<FileInfo>("--template") { Required = true, Description = "The task definition template (task-definition.json)." };
         var output = new Option<FileInfo?>("--output") { Description = "Where to write it; standard output when absent." };
-        var container = new Option<string>("--container") { DefaultValueFactory = _ => "detector" };
+        var container = new Option<string>("--container") { DefaultValueFactory = _ => "detector", Description = "The container that gets the image and the pin." };
         var placeholders = new Option<string[]>("--placeholder") { AllowMultipleArgumentsPerToken = true, Description = "NAME=value for a <NAME> placeholder in the template (repeatable): role ARNs, the region." };
         var render = new Command("render-task-definition", "Write the task definition with the image and the model pin's environment variables.") { model, image, template, output, container, placeholders };
         render.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
