@@ -63,7 +63,8 @@ public sealed class OnboardingTests : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(manifest)!);
         var weights = Path.Combine(YoloxFixture.ModelDirectory, YoloxFixture.DynamicModel);
 
-        var init = await CliRun.RunAsync("model", "init", weights, "--classes", Path.Combine(YoloxFixture.ModelDirectory, "classes.txt"), "--output", manifest, "--name", "yolox-nano");
+        var init = await CliRun.RunAsync("model", "init", weights, "--classes", Path.Combine(YoloxFixture.ModelDirectory, "classes.txt"), "--output", manifest, "--name", "yolox-nano",
+            "--golden", YoloxFixture.Photo("coffee.png"));
         var validate = await CliRun.RunAsync("model", "validate", manifest);
         var predict = await CliRun.RunAsync("predict", manifest, YoloxFixture.Photo("astronaut.png"), YoloxFixture.Photo("rocket.jpg"), "--confidence", "0.3", "--json");
 
@@ -75,8 +76,12 @@ public sealed class OnboardingTests : IDisposable
         Assert.Equal((ChannelOrder.Bgr, PixelScale.Raw, LetterboxAnchor.TopLeft, (byte)114), (written.Input.ChannelOrder, written.Input.PixelScale, written.Input.Anchor, written.Input.PadValue));
         Assert.Equal(80, written.Classes!.Count);
         Assert.Equal(weights, written.ResolvePath(written.Weights!));
+        var golden = Assert.Single(written.Golden);
+        Assert.Equal(["cup", "dining table"], golden.Expected.Select(e => e.Class).Order());
+        Assert.Equal(YoloxFixture.Photo("coffee.png"), written.ResolvePath(golden.Image));
         Assert.True(validate.ExitCode == 0, validate.Error);
-        Assert.Contains("warning: The manifest declares no golden checks; nothing was verified.", validate.Output, StringComparison.Ordinal);
+        Assert.Contains("golden ../../", validate.Output, StringComparison.Ordinal);
+        Assert.Contains("coffee.png: passed (2 detections)", validate.Output, StringComparison.Ordinal);
         Assert.Contains("Valid: the service would load and serve this model.", validate.Output, StringComparison.Ordinal);
         Assert.True(predict.ExitCode == 0, predict.Error);
         var answers = JsonDocument.Parse(predict.Output).RootElement;

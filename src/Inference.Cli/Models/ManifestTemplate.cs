@@ -1,4 +1,7 @@
+using Inference.Cli.Errors;
+using Inference.Core.Imaging;
 using Inference.Core.Model;
+using Inference.Core.Pipeline;
 
 namespace Inference.Cli.Models;
 
@@ -12,25 +15,72 @@ internal static class ManifestTemplate
     {
         ArgumentNullException.ThrowIfNull(facts);
         ArgumentNullException.ThrowIfNull(draft);
-        var input = facts.Input;
         return new ModelManifest
         {
             Schema = schema,
             Name = draft.Name,
             Version = draft.Version,
             Format = ManifestEnums.TryParse<OutputFormat>(facts.Format, out var format) ? format : null,
-            Input = new ModelInput
-            {
-                Width = input.Width,
-                Height = input.Height,
-                ChannelOrder = input.ChannelOrder,
-                PixelScale = input.PixelScale,
-                Anchor = input.Anchor,
-                PadValue = input.PadValue,
-            },
+            Input = Explicit(facts.Input),
             Classes = namesKnown ? facts.Classes : null,
             Weights = weights.Replace('\\', '/'),
             Postprocess = new PostprocessDefaults(),
+        };
+    }
+
+    /// <summary>Every input value written out, so the manifest says what runs without relying on detection.</summary>
+    public static ModelInput Explicit(InputSpec input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new ModelInput
+        {
+            Width = input.Width,
+            Height = input.Height,
+            ChannelOrder = input.ChannelOrder,
+            PixelScale = input.PixelScale,
+            Anchor = input.Anchor,
+            PadValue = input.PadValue,
+        };
+    }
+
+    /// <summary>
+    /// Records what the model finds now on each image as a golden check (a consistency check, as Roboflow imports
+    /// get): a deployment that serves the same model through the same pipeline reproduces it within the tolerances.
+    /// </summary>
+    public static ModelManifest WithGoldenChecks(ModelManifest manifest, string weights, IReadOnlyList<string> images)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(images);
+        using var detector = OnnxDetector.Load(weights, manifest, new DetectorOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
+        var pipeline = new DetectionPipeline(detector, maxBatchSize: 1);
+        return manifest with { Golden = images.Select(image => RecordGoldenCheck(pipeline, image, manifest.BaseDirectory)).ToArray() };
+    }
+
+    /// <summary>One golden check: the image (relative to the manifest) and what <paramref name="pipeline"/> finds on it now.</summary>
+    public static GoldenCheck RecordGoldenCheck(DetectionPipeline pipeline, string image, string manifestDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        if (!File.Exists(image))
+        {
+            throw CliException.NotFound($"The golden image '{image}' does not exist.");
+        }
+
+        IReadOnlyList<Core.Postprocessing.Detection> detections;
+        try
+        {
+            detections = pipeline.Detect(File.ReadAllBytes(image)).Detections;
+        }
+        catch (ImageDecodeException ex)
+        {
+            throw CliException.Usage($"The golden image '{image}' cannot be used: {ex.Message}");
+        }
+
+        return new GoldenCheck
+        {
+            Image = Path.GetRelativePath(manifestDirectory, image).Replace('\\', '/'),
+            Expected = detections.Select(d => new ExpectedDetection(d.ClassName, d.Confidence, d.Box)).ToArray(),
+            BoxTolerance = 2,
+            ConfidenceTolerance = 0.02f,
         };
     }
 

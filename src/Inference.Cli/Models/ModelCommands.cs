@@ -89,10 +89,15 @@ internal static class ModelCommands
         var format = new Option<string?>("--format") { Description = $"The output layout, when detection from the output shape is not wanted: {string.Join("|", ManifestEnums.Names(typeof(OutputFormat)))}." };
         var schema = new Option<string?>("--schema") { Description = "The $schema reference to write; default the repository's models/manifest.schema.json (relative) or the tool's own copy." };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing manifest." };
+        var golden = new Option<FileInfo[]>("--golden")
+        {
+            Description = "An image whose detections, as the model gives them now, become a golden check (repeatable): deployments then prove they reproduce them.",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var json = CliOutput.JsonOption();
         var command = new Command("init", "Write a manifest for an ONNX file with the right values for its detected format (every convention written out), ready for 'model validate'.")
         {
-            onnx, classes, output, name, version, size, format, schema, force, json,
+            onnx, classes, output, name, version, size, format, schema, force, golden, json,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -123,6 +128,11 @@ internal static class ModelCommands
             var folder = toStandardOutput ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(Path.GetFullPath(target))!;
             var namesKnown = names is not null || OnnxModelMetadata.Read(inspection.Metadata).Names is not null;
             var manifest = ManifestTemplate.From(facts, draft, Path.GetRelativePath(folder, weights), result.GetValue(schema) ?? ManifestTemplate.SchemaReference(folder), namesKnown);
+            if (result.GetValue(golden) is { Length: > 0 } images)
+            {
+                manifest = ManifestTemplate.WithGoldenChecks(manifest with { BaseDirectory = folder }, weights, images.Select(i => i.FullName).ToArray());
+            }
+
             var text = manifest.ToJson() + "\n";
             if (toStandardOutput)
             {

@@ -60,7 +60,7 @@ public sealed class RoboflowImporter(ModelRegistry registry, IAmazonS3 s3)
             // The version is the manifest's, so the service and the registry report the same one; a concurrent
             // import that takes it first makes this registration a conflict, never a silent mismatch.
             var version = await registry.Models.NextVersionAsync(request.ModelName, cancellationToken).ConfigureAwait(false);
-            var manifest = await BuildManifestAsync(request, export, weights, version, work.FullName, cancellationToken).ConfigureAwait(false);
+            var manifest = BuildManifest(request, export, weights, version, work.FullName);
             var manifestPath = Path.Combine(work.FullName, "manifest.json");
             await File.WriteAllTextAsync(manifestPath, manifest.ToJson(), cancellationToken).ConfigureAwait(false);
             var report = ModelCheck.Run(new ResolvedModel(ModelManifest.Load(manifestPath), weights, null), cancellationToken: cancellationToken);
@@ -142,7 +142,7 @@ public sealed class RoboflowImporter(ModelRegistry registry, IAmazonS3 s3)
     /// once proves the class count and shapes agree, and records a consistency golden check on the first validation
     /// image, so a deployment reproduces exactly what was registered.
     /// </summary>
-    private static async Task<ModelManifest> BuildManifestAsync(ImportRequest request, RoboflowExport export, string weights, int version, string work, CancellationToken cancellationToken)
+    private static ModelManifest BuildManifest(ImportRequest request, RoboflowExport export, string weights, int version, string work)
     {
         var draft = new ModelManifest
         {
@@ -155,12 +155,7 @@ public sealed class RoboflowImporter(ModelRegistry registry, IAmazonS3 s3)
         };
 
         using var detector = OnnxDetector.Load(weights, draft, new DetectorOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
-        var input = detector.Input;
-        var manifest = draft with
-        {
-            Format = detector.Format,
-            Input = new ModelInput { Width = input.Width, Height = input.Height, ChannelOrder = input.ChannelOrder, PixelScale = input.PixelScale, Anchor = input.Anchor, PadValue = input.PadValue },
-        };
+        var manifest = draft with { Format = detector.Format, Input = ManifestTemplate.Explicit(detector.Input) };
         var sample = GoldenSplits
             .Select(split => Path.Combine(export.Root, split, "images"))
             .Where(Directory.Exists)
@@ -171,21 +166,8 @@ public sealed class RoboflowImporter(ModelRegistry registry, IAmazonS3 s3)
             return manifest;
         }
 
-        var golden = "golden" + Path.GetExtension(sample);
-        File.Copy(sample, Path.Combine(work, golden));
-        var detections = new DetectionPipeline(detector).Detect(await File.ReadAllBytesAsync(sample, cancellationToken).ConfigureAwait(false)).Detections;
-        return manifest with
-        {
-            Golden =
-            [
-                new GoldenCheck
-                {
-                    Image = golden,
-                    Expected = detections.Select(d => new ExpectedDetection(d.ClassName, d.Confidence, d.Box)).ToArray(),
-                    BoxTolerance = 2,
-                    ConfidenceTolerance = 0.02f,
-                },
-            ],
-        };
+        var golden = Path.Combine(work, "golden" + Path.GetExtension(sample));
+        File.Copy(sample, golden);
+        return manifest with { Golden = [ManifestTemplate.RecordGoldenCheck(new DetectionPipeline(detector), golden, work)] };
     }
 }
