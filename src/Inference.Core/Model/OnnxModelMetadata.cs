@@ -23,8 +23,6 @@ public sealed record OnnxModelMetadata(
     /// <summary>The one Ultralytics task this service serves.</summary>
     public const string DetectTask = "detect";
 
-    public static OnnxModelMetadata Empty { get; } = new(new Dictionary<string, string>(), null, null, null, null);
-
     public static OnnxModelMetadata Read(IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentNullException.ThrowIfNull(metadata);
