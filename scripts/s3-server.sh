@@ -9,11 +9,15 @@
 # eval "$(...)" hides a failed start (eval of nothing succeeds); to stop on failure, use
 #   s3_env="$(scripts/s3-server.sh start)" || exit 1; eval "$s3_env"
 #
-# Environment: S3_PORT (default 7480), S3_STATE_DIR (default /tmp/inference-s3; wiped on start and stop).
+# Environment: S3_PORT (default 7480), S3_STATE_DIR (default /tmp/inference-s3; wiped on start and stop),
+# S3_MON_PORT (the cluster's monitor; default 6789 with the default S3_PORT, else S3_PORT + 10000).
 # stdout carries only the export lines; all diagnostics go to stderr. Needs root (for apt-get) unless installed.
 set -euo pipefail
 
 port="${S3_PORT:-7480}"
+# Each cluster needs its own monitor port: with a shared one, a second cluster's tools talk to the first cluster's
+# monitor, and its OSD joins (and, once stopped, breaks) the other cluster.
+mon_port="${S3_MON_PORT:-$([ "$port" = 7480 ] && echo 6789 || echo $((port + 10000)))}"
 state="${S3_STATE_DIR:-/tmp/inference-s3}"
 access_key="inference-test"            # throwaway credentials for a loopback-only test server
 secret_key="inference-test-secret"
@@ -97,6 +101,9 @@ start() {
   if [ -n "$(ss -Hltn "sport = :$port")" ]; then
     log "ERROR: port $port is already in use (set S3_PORT):"; ss -ltnp "sport = :$port" >&2; exit 1
   fi
+  if [ -n "$(ss -Hltn "sport = :$mon_port")" ]; then
+    log "ERROR: monitor port $mon_port is already in use (set S3_MON_PORT):"; ss -ltnp "sport = :$mon_port" >&2; exit 1
+  fi
   install_packages
   SECONDS=0
   deadline=$timeout_s
@@ -107,7 +114,7 @@ start() {
   cat >"$CEPH_CONF" <<EOF
 [global]
 fsid = $fsid
-mon host = 127.0.0.1
+mon host = v1:127.0.0.1:$mon_port
 # Bind every daemon (mon, osd) to loopback; without these the OSD listens on 0.0.0.0.
 public addr = 127.0.0.1
 cluster addr = 127.0.0.1
@@ -154,7 +161,7 @@ rgw data = $state/rgw
 EOF
 
   log "state dir $state; starting mon"
-  monmaptool --create --fsid "$fsid" --add a 127.0.0.1 "$state/monmap" >"$state/log/mkfs.out" 2>&1 \
+  monmaptool --create --fsid "$fsid" --addv a "[v1:127.0.0.1:$mon_port]" "$state/monmap" >"$state/log/mkfs.out" 2>&1 \
     || fail "monmaptool failed"
   ceph-mon --mkfs -i a --monmap "$state/monmap" >>"$state/log/mkfs.out" 2>&1 || fail "ceph-mon --mkfs failed"
   spawn mon.a ceph-mon -i a

@@ -24,7 +24,7 @@ public class StageBenchmarks
     private byte[] _jpeg4032 = [];
     private Image<Rgb24> _image640 = null!;
     private LocalDetector _yolox = null!;
-    private ModelInput _demoInput = null!;
+    private InputSpec _demoInput = null!;
     private OnnxInstance _instance = null!;
     private float[] _yoloxSlot = [];
     private float[] _demoSlot = [];
@@ -48,7 +48,8 @@ public class StageBenchmarks
 
         var single = new BackendOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1, Instances = 1 };
         _yolox = YoloxFixture.LoadAsync(YoloxFixture.DynamicModel, single, new Core.Scheduling.BatchingOptions { MaxBatchSize = 1 }).GetAwaiter().GetResult();
-        _demoInput = ModelManifest.Load(RepositoryPaths.DemoManifest).Input;
+        var demoManifest = ModelManifest.Load(RepositoryPaths.DemoManifest);
+        _demoInput = InputConventions.Resolve(demoManifest.Input, demoManifest.Format ?? OutputFormat.Yolov8).Input;
         _yoloxOptions = _yolox.Model.DefaultOptions;
 
         var input = _yolox.Model.Input;
@@ -58,7 +59,7 @@ public class StageBenchmarks
 
         // One backend instance on its own, as the scheduler's runner calls it.
         var (session, _) = OnnxSessionFactory.Create(BenchmarkInputs.YoloxModel, single, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        var signature = ModelSignature.Read(session, _yolox.Model.Manifest);
+        var signature = ModelSignature.Read(session, _yolox.Model.Manifest, OnnxModelMetadata.Read(session.ModelMetadata.CustomMetadataMap), out _);
         _instance = new OnnxInstance(session, signature, new BatchOutputPool(1, signature.OutputImageLength, 2));
         _batch = new BatchTensorPool(1, signature.SlotLength, 2).Rent();
 

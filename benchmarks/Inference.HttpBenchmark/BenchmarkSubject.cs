@@ -11,6 +11,9 @@ namespace Inference.HttpBenchmark;
 /// <summary>The model under test and its 640×480 JPEG workload: YOLOX-Nano on the fixture photos, else the demo model.</summary>
 internal sealed record BenchmarkSubject(string Name, string ManifestPath, ModelManifest Manifest, string WeightsPath, IReadOnlyList<byte[]> Jpegs)
 {
+    /// <summary>The input as the service runs it; both subjects' manifests name their format.</summary>
+    public InputSpec Input => InputConventions.Resolve(Manifest.Input, Manifest.Format ?? throw new InvalidOperationException($"{Name}'s manifest names no format.")).Input;
+
     public static BenchmarkSubject Create(string workDirectory)
     {
         if (YoloxFixture.Available)

@@ -12,7 +12,7 @@ internal static class RawOrtThroughput
     public static RunResult Measure(BenchmarkSubject subject, int batch, TimeSpan duration)
     {
         using var session = new InferenceSession(subject.WeightsPath);
-        var input = subject.Manifest.Input;
+        var input = subject.Input;
         var slot = LetterboxTensorizer.SlotLength(input);
         var tensor = new float[batch * slot];
         using (var image = Image.Load<Rgb24>(subject.Jpegs[0]))

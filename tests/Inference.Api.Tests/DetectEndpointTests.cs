@@ -27,7 +27,7 @@ public sealed class DetectEndpointTests(DemoServiceFixture fixture) : IClassFixt
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var answer = await response.ReadAs<DetectAnswer>();
         Assert.Equal("shapes-demo", answer.Model.Name);
-        Assert.Equal("1.0.0", answer.Model.Version);
+        Assert.Equal("2", answer.Model.Version);
         Assert.Equal(64, answer.Model.Sha256.Length);
         Assert.Equal(new SizeAnswer(640, 640), answer.Image);
         Assert.Equal(scene.Shapes.Count, answer.Detections.Count);

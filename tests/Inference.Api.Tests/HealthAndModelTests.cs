@@ -56,6 +56,36 @@ public sealed class HealthAndModelTests(DemoServiceFixture fixture) : IClassFixt
         Assert.Equal(["red", "green", "blue", "yellow"], model.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
         Assert.Equal(0.25, model.GetProperty("defaults").GetProperty("confidence").GetDouble(), 3);
         Assert.True(model.GetProperty("startup_ms").GetDouble() > 0);
+        Assert.Equal(0, model.GetProperty("defaulted").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_model_route_says_which_values_the_manifest_left_out_and_what_decided_them()
+    {
+        var manifest = ModelManifest.Load(RepositoryPaths.DemoManifest);
+        var minimal = Path.Combine(Path.GetTempPath(), $"minimal-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(minimal, $$"""{ "name": "shapes", "version": "7", "weights": "{{manifest.ResolvePath(manifest.Weights!)}}" }""");
+        try
+        {
+            await using var service = await new ServiceHost(new Dictionary<string, string?> { ["Model:Manifest"] = minimal }).StartAsync();
+
+            var model = await (await service.Client.GetAsync("/v1/model")).ReadAs<JsonElement>();
+
+            var defaulted = model.GetProperty("defaulted").EnumerateArray()
+                .ToDictionary(d => d.GetProperty("field").GetString()!, d => (d.GetProperty("value").GetString(), d.GetProperty("from").GetString()));
+            Assert.Equal(("640", "the fixed shape [?, 3, 640, 640] of input 'images'"), defaulted["input.width"]);
+            Assert.Equal(("yolov8", "the shape [1, 8, 6400] of output 'output0'"), defaulted["format"]);
+            Assert.Equal(("4 names", "the ONNX metadata names"), defaulted["classes"]);
+            Assert.Equal(("rgb", "the yolov8 format"), defaulted["input.channelOrder"]);
+            Assert.Equal(("0-1", "the yolov8 format"), defaulted["input.pixelScale"]);
+            Assert.Equal(("center", "the yolov8 format"), defaulted["input.anchor"]);
+            Assert.Equal(("114", "the yolov8 format"), defaulted["input.padValue"]);
+            Assert.Equal("center", model.GetProperty("input").GetProperty("anchor").GetString());
+        }
+        finally
+        {
+            File.Delete(minimal);
+        }
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class ImportedModelTests : IDisposable
         using var s3 = S3TestServer.Client();
         var export = RoboflowExportBuilder.Build(_directory, "export", ["red", "green", "blue", "yellow"]);
 
-        var imported = await new RoboflowImporter(registry, s3, S3TestServer.Options())
+        var imported = await new RoboflowImporter(registry, s3)
             .ImportAsync(new ImportRequest(export, "shapes-detector", bucket), new TrainingInfo { Source = TrainingSource.Roboflow }, "test");
 
         var registered = await registry.Models.GetAsync("shapes-detector", 1);
@@ -47,6 +47,6 @@ public sealed class ImportedModelTests : IDisposable
         Assert.Equal(imported.Pin.Weights.Sha256, model.GetProperty("sha256").GetString());
         Assert.Equal(HttpStatusCode.OK, golden.StatusCode);
         Assert.True(checks.GetProperty("passed").GetBoolean());
-        Assert.NotEmpty(checks.GetProperty("checks")[0].GetProperty("detections").EnumerateArray());
+        Assert.NotEmpty(checks.GetProperty("models")[0].GetProperty("checks")[0].GetProperty("detections").EnumerateArray());
     }
 }

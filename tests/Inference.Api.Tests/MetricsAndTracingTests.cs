@@ -39,8 +39,8 @@ public sealed class MetricsAndTracingTests
         var info = metrics.Split('\n').Single(l => l.StartsWith("inference_model_info{", StringComparison.Ordinal));
         Assert.Contains("model=\"default\"", info, StringComparison.Ordinal);
         Assert.Contains("name=\"shapes-demo\"", info, StringComparison.Ordinal);
-        Assert.Contains("version=\"1.0.0\"", info, StringComparison.Ordinal);
-        Assert.Contains("sha256=\"ba7a", info, StringComparison.Ordinal);
+        Assert.Contains("version=\"2\"", info, StringComparison.Ordinal);
+        Assert.Contains("sha256=\"2aa2ca42", info, StringComparison.Ordinal);
         Assert.Contains("provider=\"CPUExecutionProvider\"", info, StringComparison.Ordinal);
         Assert.EndsWith(" 1", info, StringComparison.Ordinal);
     }

@@ -43,14 +43,14 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
             using var golden = await service.Client.GetAsync("/health/golden");
             Assert.Equal(HttpStatusCode.OK, golden.StatusCode);
             var metrics = await service.MetricsAsync();
-            Assert.Equal(v1.Weights.Size, MetricsText.Value(metrics, "inference_model_download_bytes_total"));
-            Assert.True(MetricsText.Value(metrics, "inference_model_load_duration_seconds") > 0);
-            Assert.True(MetricsText.Value(metrics, "inference_model_download_duration_seconds") > 0);
+            Assert.Equal(v1.Weights.Size, MetricsText.Value(metrics, "inference_model_download_bytes_total{model=\"default\""));
+            Assert.True(MetricsText.Value(metrics, "inference_model_load_duration_seconds{model=\"default\"") > 0);
+            Assert.True(MetricsText.Value(metrics, "inference_model_download_duration_seconds{model=\"default\"") > 0);
         }
 
         await using (var again = await new ServiceHost(Pinned(v1)).StartAsync())
         {
-            Assert.Equal(0, MetricsText.Value(await again.MetricsAsync(), "inference_model_download_bytes_total"));
+            Assert.Equal(0, MetricsText.Value(await again.MetricsAsync(), "inference_model_download_bytes_total{model=\"default\""));
             var warm = await (await again.Client.GetAsync("/v1/model")).ReadAs<JsonElement>();
             output.WriteLine($"Time to ready, S3 pin, warm cache: {warm.GetProperty("startup_ms").GetDouble():0} ms");
         }
@@ -81,7 +81,7 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
         await using var service = new ServiceHost(settings).Start();
         var problem = await WaitForFailureAsync(service);
 
-        Assert.Contains("mismatch", problem.Detail, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("mismatch", problem.Reason, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(0, MetricsText.Value(await service.MetricsAsync(), "inference_ready"));
     }
 
@@ -106,8 +106,8 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
         await using var service = new ServiceHost(settings).Start();
         var problem = await WaitForFailureAsync(service);
 
-        Assert.StartsWith("Not found", problem.Detail, StringComparison.Ordinal);
-        Assert.Contains(bucket, problem.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("Not found", problem.Reason, StringComparison.Ordinal);
+        Assert.Contains(bucket, problem.Reason, StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -129,7 +129,7 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
         await using var service = new ServiceHost(settings).Start();
         var problem = await WaitForFailureAsync(service);
 
-        Assert.Contains("start-up deadline", problem.Detail, StringComparison.Ordinal);
+        Assert.Contains("start-up deadline", problem.Reason, StringComparison.Ordinal);
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(20));
     }
 
@@ -164,9 +164,9 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
             do
             {
                 using var response = await api.Client.GetAsync("/health/ready");
-                var problem = await response.ReadAs<ProblemAnswer>();
-                state = problem.State ?? "ready";
-                reasons.Add(problem.Detail ?? string.Empty);
+                var model = (await response.ReadAs<ReadyAnswer>()).Models[0];
+                state = model.State;
+                reasons.Add(model.Reason);
                 await Task.Delay(20);
             }
             while (state is "loading" && DateTime.UtcNow < deadline);
@@ -182,23 +182,23 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
         environment["Model__CacheDirectory"] = Path.Combine(_directory, "other-cache");
         await using var denied = await ApiProcess.StartAsync(environment);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        ProblemAnswer refusal;
+        ModelReadinessAnswer refusal;
         do
         {
             using var response = await denied.Client.GetAsync("/health/ready");
-            refusal = await response.ReadAs<ProblemAnswer>();
+            refusal = (await response.ReadAs<ReadyAnswer>()).Models[0];
             await Task.Delay(20);
         }
         while (refusal.State != "failed" && clock.Elapsed < TimeSpan.FromSeconds(30));
 
-        Assert.StartsWith("Access denied", refusal.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("Access denied", refusal.Reason, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"Access denied took {clock.Elapsed} to report: a retry storm?");
     }
 
     private static async Task<ModelPin> PushAsync(string bucket, string weights)
     {
         using var s3 = S3TestServer.Client();
-        return await new ModelPusher(s3).PushAsync(weights, RepositoryPaths.DemoManifest, bucket, "models/shapes-demo");
+        return (await new ModelPusher(s3).PushAsync(new PushRequest(weights, RepositoryPaths.DemoManifest, bucket, "models/shapes-demo"))).Pin;
     }
 
     private Dictionary<string, string?> Pinned(ModelPin pin)
@@ -217,14 +217,14 @@ public sealed class S3PinTests(Xunit.Abstractions.ITestOutputHelper output) : ID
         return path;
     }
 
-    private static async Task<ProblemAnswer> WaitForFailureAsync(ServiceHost service)
+    private static async Task<ModelReadinessAnswer> WaitForFailureAsync(ServiceHost service)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
             using var response = await service.Client.GetAsync("/health/ready");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-            var problem = await response.ReadAs<ProblemAnswer>();
+            var problem = (await response.ReadAs<ReadyAnswer>()).Models[0];
             if (problem.State == "failed" || DateTime.UtcNow > deadline)
             {
                 Assert.Equal("failed", problem.State);

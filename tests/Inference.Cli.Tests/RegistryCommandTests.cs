@@ -19,9 +19,11 @@ public sealed class RegistryCommandTests : IDisposable
     private Task<CliRun> Registry(params string[] args) =>
         CliRun.RunAsync(["registry", .. args, "--mongo-uri", MongoTestServer.Uri!, "--database", _database, "--endpoint", S3TestServer.ServiceUrl!, "--actor", "ci-bot"]);
 
-    private async Task<string> PushAsync(string bucket)
+    /// <summary>Pushes the demo model as <paramref name="name"/> <paramref name="version"/> and returns the pin file, as a workflow keeps it.</summary>
+    private async Task<string> PushAsync(string bucket, string name = "detector", string version = "1", string? weights = null, string? manifest = null)
     {
-        var run = await CliRun.RunAsync("model", "push", "--weights", Demo.ResolvePath(Demo.Weights!), "--manifest", RepositoryPaths.DemoManifest, "--bucket", bucket, "--endpoint", S3TestServer.ServiceUrl!, "--json");
+        var run = await CliRun.RunAsync("model", "push", "--weights", weights ?? Demo.ResolvePath(Demo.Weights!), "--manifest", manifest ?? RepositoryPaths.DemoManifest,
+            "--bucket", bucket, "--endpoint", S3TestServer.ServiceUrl!, "--name", name, "--version", version, "--json");
         Assert.True(run.ExitCode == 0, run.Error);
         var path = Path.Combine(_directory, $"pin-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(path, run.Output);
@@ -43,7 +45,7 @@ public sealed class RegistryCommandTests : IDisposable
 
         var dataset = Json(await Registry("dataset", "register", "--name", "shapes", "--source", "roboflow", "--workspace", "acme", "--project", "shapes", "--source-version", "3", "--classes", "red,green,blue,yellow", "--split", "train=70", "--split", "valid=20", "--json"));
         var v1 = Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket), "--framework", "ultralytics", "--map50", "0.91", "--hyperparameter", "lr0=0.01", "--json"));
-        var v2 = Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket), "--json"));
+        var v2 = Json(await Registry("model", "register", "--dataset", "shapes@1", "--pin", await PushAsync(bucket, version: "2"), "--json"));
         Json(await Registry("model", "promote", "detector@2", "--to", "production", "--target", "ecs", "--reason", "release", "--json"));
 
         var deployments = new List<string>();
@@ -120,27 +122,110 @@ public sealed class RegistryCommandTests : IDisposable
         var badStatus = await Registry("model", "list", "--status", "live");
         await Registry("model", "register", "--name", "detector", "--dataset", "shapes@2", "--pin", await PushAsync(bucket));
         var table = await Registry("model", "list");
+        var missingModel = await Registry("model", "show", "detector@7", "--json");
 
-        Assert.Equal(1, duplicate.ExitCode);
+        Assert.Equal(4, duplicate.ExitCode);
         Assert.Contains("Dataset 'shapes' version 2 already exists", duplicate.Error, StringComparison.Ordinal);
-        Assert.Equal(1, missingDataset.ExitCode);
+        Assert.Equal(3, missingDataset.ExitCode);
         Assert.Contains("Dataset 'shapes' version 9 is not registered", missingDataset.Error, StringComparison.Ordinal);
+        Assert.Equal(2, badStatus.ExitCode);
         Assert.Contains("registered|staging|production|archived|withdrawn", badStatus.Error, StringComparison.Ordinal);
+        Assert.Equal(3, missingModel.ExitCode);
+        var error = JsonDocument.Parse(missingModel.Error).RootElement;
+        Assert.Equal(("not-found", "Model 'detector' version 7 is not registered.", 3), (error.GetProperty("code").GetString(), error.GetProperty("message").GetString(), error.GetProperty("exit_code").GetInt32()));
         Assert.Equal(0, table.ExitCode);
         Assert.Contains("detector@1", table.Output, StringComparison.Ordinal);
         Assert.Contains("shapes@2", table.Output, StringComparison.Ordinal);
         Assert.Contains("registered", table.Output, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task The_registered_version_is_the_manifest_version_the_service_reports()
+    {
+        MongoTestServer.Require();
+        S3TestServer.Require();
+        var bucket = await S3TestServer.CreateBucketAsync();
+        await Registry("dataset", "register", "--name", "shapes", "--classes", "red,green,blue,yellow");
+
+        var v3 = Json(await Registry("model", "register", "--dataset", "shapes@1", "--pin", await PushAsync(bucket, version: "3"), "--json"));
+        var again = await Registry("model", "register", "--dataset", "shapes@1", "--pin", await PushAsync(bucket, version: "3"));
+        var semver = await Registry("model", "register", "--dataset", "shapes@1", "--pin", await PushAsync(bucket, version: "1.0.0"));
+        var otherName = await Registry("model", "register", "--name", "other", "--dataset", "shapes@1", "--pin", await PushAsync(bucket, version: "4"));
+
+        Assert.Equal(("detector", 3), (v3.GetProperty("name").GetString(), v3.GetProperty("version").GetInt32()));
+        Assert.Equal(4, again.ExitCode);
+        Assert.Equal("error: detector@3 is already registered; versions are immutable, so push the model as version 4 (the next free one).", again.Error.Trim());
+        Assert.Equal(2, semver.ExitCode);
+        Assert.Contains("The manifest's version '1.0.0' cannot be a registry version", semver.Error, StringComparison.Ordinal);
+        Assert.Contains("push the model again with --version 4", semver.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(2, otherName.ExitCode);
+        Assert.Contains("--name is 'other', but the pinned manifest names the model 'detector'", otherName.Error, StringComparison.Ordinal);
+        Assert.Single(JsonDocument.Parse((await Registry("model", "list", "--json")).Output).RootElement.EnumerateArray());
+    }
+
+    [SkippableFact]
+    public async Task A_model_whose_class_count_differs_from_its_datasets_is_refused_with_a_sentence()
+    {
+        MongoTestServer.Require();
+        S3TestServer.Require();
+        Skip.IfNot(YoloxFixture.Available, YoloxFixture.SkipReason);
+        var bucket = await S3TestServer.CreateBucketAsync();
+        await Registry("dataset", "register", "--name", "shapes", "--classes", "red,green,blue,yellow");
+        var manifest = Path.Combine(_directory, "yolox.json");
+        await File.WriteAllTextAsync(manifest, YoloxFixture.Manifest().ToJson());
+        var pin = await PushAsync(bucket, "yolox-nano", "1", Path.Combine(YoloxFixture.ModelDirectory, YoloxFixture.DynamicModel), manifest);
+
+        var run = await Registry("model", "register", "--dataset", "shapes@1", "--pin", pin);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(
+            "error: The model has 80 classes, but dataset 'shapes' version 1 has 4 (red, green, blue, yellow); a model registers against the dataset it was trained on.",
+            run.Error.Trim());
+        Assert.Empty(JsonDocument.Parse((await Registry("model", "list", "--json")).Output).RootElement.EnumerateArray());
+    }
+
+    [SkippableFact]
+    public async Task A_pin_to_bytes_that_are_no_model_is_refused_before_anything_is_written()
+    {
+        MongoTestServer.Require();
+        S3TestServer.Require();
+        var bucket = await S3TestServer.CreateBucketAsync();
+        await Registry("dataset", "register", "--name", "shapes", "--classes", "red,green,blue,yellow");
+        var bytes = new byte[100_000];
+        new Random(9).NextBytes(bytes);
+        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var weights = await S3TestServer.PutAsync(bucket, "models/detector/model.onnx", bytes);
+        var manifest = await S3TestServer.PutAsync(bucket, "models/detector/manifest.json", System.Text.Encoding.UTF8.GetBytes(
+            (Demo with { Name = "detector", Version = "1", Sha256 = sha256, Weights = "model.onnx", Golden = [] }).ToJson()));
+        var pin = Path.Combine(_directory, "pin.json");
+        await File.WriteAllTextAsync(pin, JsonSerializer.Serialize(new
+        {
+            model = new { name = "detector", version = "1" },
+            weights = new { uri = weights.Uri, version_id = weights.VersionId, sha256, size = bytes.Length },
+            manifest = new { uri = manifest.Uri, version_id = manifest.VersionId },
+        }));
+
+        var run = await Registry("model", "register", "--dataset", "shapes@1", "--pin", pin, "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        var error = JsonDocument.Parse(run.Error).RootElement;
+        Assert.Equal("model-invalid", error.GetProperty("code").GetString());
+        Assert.StartsWith("The pinned model detector 1 was not registered, because the service would refuse it: ", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("could not be loaded as an ONNX model", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Empty(JsonDocument.Parse((await Registry("model", "list", "--json")).Output).RootElement.EnumerateArray());
+    }
+
     [Fact]
-    public async Task An_unreachable_mongodb_is_a_clear_error_within_seconds()
+    public async Task An_unreachable_mongodb_is_one_sentence_naming_server_database_and_cause_within_seconds()
     {
         var clock = Stopwatch.StartNew();
+        var port = LoopbackPorts.Free();
 
-        var run = await CliRun.RunAsync("registry", "dataset", "list", "--mongo-uri", $"mongodb://127.0.0.1:{LoopbackPorts.Free()}/x");
+        var run = await CliRun.RunAsync("registry", "dataset", "list", "--mongo-uri", $"mongodb://someone:secret@127.0.0.1:{port}/x");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("did not answer", run.Error, StringComparison.Ordinal);
+        Assert.Equal($"error: MongoDB at 127.0.0.1:{port} (database 'x') did not answer within 5 s: connection refused.", run.Error.Trim());
+        Assert.DoesNotContain("secret", run.Error, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"Took {clock.Elapsed}.");
     }
 
@@ -149,7 +234,7 @@ public sealed class RegistryCommandTests : IDisposable
     {
         var run = await CliRun.RunAsync("registry", "dataset", "list");
 
-        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(2, run.ExitCode);
         Assert.Contains("--mongo-uri or set Registry__MongoUri", run.Error, StringComparison.Ordinal);
     }
 
@@ -181,9 +266,9 @@ public sealed class RegistryCommandTests : IDisposable
         S3TestServer.Require();
         var bucket = await S3TestServer.CreateBucketAsync();
         await Registry("dataset", "register", "--name", "shapes", "--classes", "red,green,blue,yellow");
-        foreach (var _ in Enumerable.Range(0, 3))
+        foreach (var version in new[] { "1", "2", "3" })
         {
-            Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket), "--json"));
+            Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket, version: version), "--json"));
         }
 
         string[] Start(int version) => ["deployment", "start", "--model", $"detector@{version}", "--environment", "production", "--target", "ecs", "--strategy", "blue-green",
@@ -211,7 +296,7 @@ public sealed class RegistryCommandTests : IDisposable
         var text = await Registry("deployment", "rollback-target", "--environment", "production", "--target", "ecs");
         var production = Json(await Registry("model", "list", "--status", "production", "--json"));
 
-        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal(4, refused.ExitCode);
         Assert.Contains($"A deployment to production on ecs is already in progress (detector@3 (deployment {running}", refused.Error, StringComparison.Ordinal);
         Assert.Equal([running], inProgress.EnumerateArray().Select(d => d.GetProperty("id").GetString()));
         Assert.Equal(b, first.GetProperty("target").GetProperty("id").GetString());
@@ -223,7 +308,7 @@ public sealed class RegistryCommandTests : IDisposable
         Assert.Equal(0, second.GetProperty("passed_over").GetArrayLength());
         Assert.Equal("withdrawn", withdrawn.GetProperty("status").GetString());
         Assert.Equal(0, production.GetArrayLength());
-        Assert.Equal(1, text.ExitCode);
+        Assert.Equal(3, text.ExitCode);
         Assert.Contains($"No rollback target for production on ecs: nothing served before detector@1 (deployment {a}", text.Error, StringComparison.Ordinal);
         Assert.Contains($"passed over detector@1 (deployment {a}", text.Error, StringComparison.Ordinal);
         Assert.Contains("detector@1 was withdrawn from production", text.Error, StringComparison.Ordinal);
@@ -236,9 +321,9 @@ public sealed class RegistryCommandTests : IDisposable
         S3TestServer.Require();
         var bucket = await S3TestServer.CreateBucketAsync();
         await Registry("dataset", "register", "--name", "shapes", "--classes", "red,green,blue,yellow");
-        foreach (var _ in Enumerable.Range(0, 3))
+        foreach (var version in new[] { "1", "2", "3" })
         {
-            Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket), "--json"));
+            Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket, version: version), "--json"));
         }
 
         var ids = new List<string>();

@@ -24,6 +24,7 @@ public static class YoloxFixture
     {
         Name = "yolox-nano",
         Version = "0.1.1rc0",
+        Format = OutputFormat.Yolox,
         Input = new ModelInput
         {
             Width = 416,

@@ -9,7 +9,7 @@ namespace Inference.DemoModel;
 public static class DemoModelFiles
 {
     public const string ModelName = "shapes-demo";
-    public const string ModelVersion = "1.0.0";
+    public const string ModelVersion = "2";
     public const string WeightsFile = "model.onnx";
     public const string ManifestFile = "manifest.json";
     public const string TruthFile = "samples/truth.json";
@@ -45,6 +45,7 @@ public static class DemoModelFiles
 
     public static ModelManifest Manifest(string sha256) => new()
     {
+        Schema = "../manifest.schema.json",
         Name = ModelName,
         Version = ModelVersion,
         Format = OutputFormat.Yolov8,

@@ -27,6 +27,13 @@ public static class ShapesDetectorGraph
     public const int AnchorCount = GridSize * GridSize;
     public const float CentreFalloff = 2 * Stride;
     public const float MinimumSide = 4;
+
+    /// <summary>How far (in 0–1 units, any channel) a pixel near the anchor may stray from its class's exact colour before the score reaches 0.</summary>
+    public const float ColourTolerance = 0.1f;
+
+    /// <summary>The window of pixels around an anchor that must all be of the class's exact colour: 5×5.</summary>
+    public const int PurityWindow = 5;
+
     public const int Opset = 13;
 
     private const int DoublingSteps = 10; // 2^10 = 1024 ≥ 640
@@ -74,7 +81,7 @@ public static class ShapesDetectorGraph
         var minimumSide = g.Scalar(MinimumSide - 0.5f);
         var bigEnough = Cast(g, g.Node("Greater", [g.Node("Min", [width, height]), minimumSide]));
         var centrality = g.Node("Mul", [g.Node("Mul", [weightX, weightY]), bigEnough]);
-        var scores = g.Node("Mul", [classMasks, centrality]);
+        var scores = g.Node("Mul", [g.Node("Mul", [classMasks, centrality]), Purity(g, images, one)]);
 
         var stacked = g.Node("Concat", [cx, cy, width, height, scores], IntAttribute("axis", 1));
         var outputShape = g.Int64s(0, 4 + ClassCount, AnchorCount);
@@ -87,6 +94,48 @@ public static class ShapesDetectorGraph
             "inference-demo-model",
             "Detects solid coloured rectangles and ellipses by measuring them; see tools/Inference.DemoModel.",
             new Dictionary<string, string> { ["names"] = names, ["stride"] = Stride.ToString(CultureInfo.InvariantCulture), ["imgsz"] = $"[{InputSize}, {InputSize}]" });
+    }
+
+    /// <summary>
+    /// Per class and anchor, 1 when every pixel of the 5×5 window around the anchor has exactly the class's colour,
+    /// falling linearly to 0 as the farthest of them strays by <see cref="ColourTolerance"/> in any channel. The demo's
+    /// shapes are flat, so their centres score 1; a photograph's reddish or bluish patch is never that exact, which
+    /// keeps the demo model quiet on real pictures.
+    /// </summary>
+    private static string Purity(OnnxGraphBuilder g, string images, string one)
+    {
+        var classes = ShapeClasses.All;
+        var identity = new float[classes.Count * 3 * 3];
+        var canonical = new float[classes.Count * 3];
+        for (var c = 0; c < classes.Count; c++)
+        {
+            var colour = classes[c].Colour;
+            for (var channel = 0; channel < 3; channel++)
+            {
+                identity[(((c * 3) + channel) * 3) + channel] = 1;
+            }
+
+            canonical[c * 3] = -colour.R / 255f;
+            canonical[(c * 3) + 1] = -colour.G / 255f;
+            canonical[(c * 3) + 2] = -colour.B / 255f;
+        }
+
+        // The windows start 2 px before each anchor, so crop 2 px first and pool 5×5 with stride 8. Per channel, the
+        // farthest pixel from a colour is the window's maximum or its minimum, so two pools of the image suffice.
+        var offset = AnchorOffset - (PurityWindow / 2);
+        var cropped = g.Node("Slice", [images, g.Int64s(offset, offset), g.Int64s(InputSize, InputSize), g.Int64s(HeightAxis, WidthAxis)]);
+        var window = new[] { IntsAttribute("kernel_shape", PurityWindow, PurityWindow), IntsAttribute("strides", Stride, Stride) };
+        var highest = g.Node("MaxPool", [cropped], window);
+        var negatedLowest = g.Node("MaxPool", [g.Node("Neg", [cropped])], window);
+        var negatedCanonical = canonical.Select(v => -v).ToArray();
+        var above = g.Node("Conv", [highest, g.Floats(identity, classes.Count * 3, 3, 1, 1), g.Floats(canonical, classes.Count * 3)]);
+        var below = g.Node("Conv", [negatedLowest, g.Floats(identity, classes.Count * 3, 3, 1, 1), g.Floats(negatedCanonical, classes.Count * 3)]);
+        var grouped = g.Node("Reshape", [g.Node("Max", [above, below]), g.Int64s(0, classes.Count, 3, GridSize, GridSize)]);
+        var windows = g.Node("ReduceMax", [grouped], IntsAttribute("axes", 2), IntAttribute("keepdims", 0));
+
+        // Half a grey level of float rounding still counts as exact, so a flat shape scores exactly 1.
+        var stray = g.Node("Relu", [g.Node("Sub", [windows, g.Scalar(0.5f / 255f)])]);
+        return g.Node("Relu", [g.Node("Sub", [one, g.Node("Mul", [stray, g.Scalar(1f / ColourTolerance)])])]);
     }
 
     /// <summary>Every 8th row or column, starting at the anchor offset.</summary>

@@ -95,9 +95,11 @@ public sealed class InferenceMetrics : IModelObserver, IDetectionObserver
 
         _loadSeconds.WithLabels(model.Id).Set(model.StartupTime.TotalSeconds);
         _modelInfo.WithLabels(model.Id, model.Manifest.Name, model.Manifest.Version, model.Sha256, model.Provider).Set(1);
+        // Present at 0 for local files and cache hits too, so "nothing was downloaded" is a value, not an absence.
+        var downloaded = _downloadBytes.WithLabels(model.Id);
         if (model.Download is { FromCache: false } download)
         {
-            _downloadBytes.WithLabels(model.Id).Inc(download.Bytes);
+            downloaded.Inc(download.Bytes);
             _downloadSeconds.WithLabels(model.Id).Set(download.Duration.TotalSeconds);
         }
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Inference.Cli.Errors;
 using Inference.Cli.Registry;
 using Inference.Registry.Deployments;
 
@@ -21,12 +22,12 @@ internal static class DeployCommands
         var image = new Option<string>("--image") { Required = true, Description = "The container image, repository@sha256:<64 hex digits>; a tag is refused." };
         var template = new Option<FileInfo>("--template") { Required = true, Description = "The task definition template (task-definition.json)." };
         var output = new Option<FileInfo?>("--output") { Description = "Where to write it; standard output when absent." };
-        var container = new Option<string>("--container") { DefaultValueFactory = _ => "detector" };
+        var container = new Option<string>("--container") { DefaultValueFactory = _ => "detector", Description = "The container that gets the image and the pin." };
         var placeholders = new Option<string[]>("--placeholder") { AllowMultipleArgumentsPerToken = true, Description = "NAME=value for a <NAME> placeholder in the template (repeatable): role ARNs, the region." };
         var render = new Command("render-task-definition", "Write the task definition with the image and the model pin's environment variables.") { model, image, template, output, container, placeholders };
         // The image is checked before the registry is reached: a tag is refused even where MongoDB is down.
         render.SetAction((result, cancellationToken) => ImageReference.Problem(result.GetValue(image)) is { } problem
-            ? Task.FromResult(CliOutput.Fail(result, problem, CliOutput.Refused))
+            ? throw CliException.Usage(problem)
             : globals.RunAsync(result, async registry =>
         {
             var (name, version) = RegistryGlobals.Reference(result.GetValue(model)!);

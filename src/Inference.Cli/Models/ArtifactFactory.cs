@@ -1,31 +1,70 @@
-using System.Text;
-using Inference.Core.Model;
+using Inference.Cli.Errors;
+using Inference.Core.Serving;
 using Inference.Core.Sources;
 using Inference.Registry.Models;
 
 namespace Inference.Cli.Models;
 
-/// <summary>Builds the registry's artifact from a pin, reading the facts (format, input, classes) from the pinned manifest itself.</summary>
+/// <summary>
+/// Checks a pin the way the service would serve it, and builds the registry's artifact from what the check found:
+/// the manifest read by version, the weights fetched by version and hash, the golden images beside them, then
+/// <see cref="ModelCheck"/>. So the registry's format, input and classes are the model's own, never a guess.
+/// </summary>
 internal static class ArtifactFactory
 {
-    public static async Task<ModelArtifact> FromPinAsync(ModelPin pin, S3Options options, CancellationToken cancellationToken)
+    public static async Task<ModelFacts> CheckPinAsync(ModelPin pin, S3Options options, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        if (!S3ObjectRef.TryParse(pin.Manifest.Uri, pin.Manifest.VersionId, out var manifestObject))
+        ArgumentNullException.ThrowIfNull(pin);
+        if (!S3ObjectRef.TryParse(pin.Weights.Uri, pin.Weights.VersionId, out var weights) || !S3ObjectRef.IsS3Uri(pin.Manifest.Uri))
         {
-            throw new ModelLoadException($"The manifest pin '{pin.Manifest.Uri}' is not an s3:// URI.");
+            throw CliException.Usage($"The pin must name its weights and manifest by s3:// URI (got '{pin.Weights.Uri}' and '{pin.Manifest.Uri}').");
         }
 
-        using var s3 = options.CreateClient(sdkRetries: true);
-        var json = Encoding.UTF8.GetString(await new S3ObjectFetcher(s3, options).ReadAsync(manifestObject, 1 << 20, cancellationToken).ConfigureAwait(false));
-        var manifest = ModelManifest.Parse(json, source: manifestObject.ToString());
+        var cache = Directory.CreateTempSubdirectory("inference-pin-");
+        try
+        {
+            using var s3 = options.CreateClient(sdkRetries: false);
+            var resolver = new ModelResolver(new ModelCache(cache.FullName), new S3ObjectFetcher(s3, options));
+            var resolved = await resolver.ResolveAsync(
+                new ModelSpec(pin.Manifest.Uri, pin.Manifest.VersionId, null, new WeightsPin(weights, pin.Weights.Sha256)),
+                progress is null ? null : new BytesDone(progress),
+                cancellationToken).ConfigureAwait(false);
+            var report = await ModelCheck.RunAsync(resolved, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!report.Passed || report.Model is not { } facts)
+            {
+                throw CliException.ModelInvalid($"The pinned model {pin.Model.Name} {pin.Model.Version} was not registered, because the service would refuse it", report.Problems);
+            }
+
+            if ((facts.Name, facts.Version) != (pin.Model.Name, pin.Model.Version))
+            {
+                throw CliException.Usage($"The pin says {pin.Model.Name} {pin.Model.Version}, but its manifest {pin.Manifest.Uri} says {facts.Name} {facts.Version}; use the pin that push printed for it.");
+            }
+
+            return facts;
+        }
+        finally
+        {
+            cache.Delete(recursive: true);
+        }
+    }
+
+    public static ModelArtifact From(ModelPin pin, ModelFacts facts)
+    {
+        ArgumentNullException.ThrowIfNull(pin);
+        ArgumentNullException.ThrowIfNull(facts);
         return new ModelArtifact
         {
             Weights = new PinnedFile(pin.Weights.Uri, pin.Weights.VersionId, pin.Weights.Sha256, pin.Weights.Size),
             Manifest = new PinnedFile(pin.Manifest.Uri, pin.Manifest.VersionId),
-            Format = manifest.Format is { } format ? OutputLayout.Name(format) : "auto",
-            InputWidth = manifest.Input.Width,
-            InputHeight = manifest.Input.Height,
-            Classes = manifest.Classes ?? [],
+            Format = facts.Format,
+            InputWidth = facts.Input.Width,
+            InputHeight = facts.Input.Height,
+            Classes = facts.Classes,
         };
+    }
+
+    private sealed class BytesDone(IProgress<long> progress) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value) => progress.Report(value.BytesDone);
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Inference.Cli.Errors;
 using System.Globalization;
 using Inference.Registry.Datasets;
 using Inference.Registry.Storage;
@@ -23,13 +24,13 @@ internal static class DatasetCommands
         var name = new Option<string>("--name") { Required = true, Description = "Dataset name." };
         var version = new Option<int?>("--version") { Description = "An explicit version; default the next one." };
         var kind = new Option<string>("--source") { DefaultValueFactory = _ => "other", Description = $"Where it comes from: {RegistryNames.All<DatasetSourceKind>()}." };
-        var workspace = new Option<string?>("--workspace");
-        var project = new Option<string?>("--project");
+        var workspace = new Option<string?>("--workspace") { Description = "The source's workspace (a Roboflow workspace)." };
+        var project = new Option<string?>("--project") { Description = "The source's project (a Roboflow project)." };
         var sourceVersion = new Option<string?>("--source-version") { Description = "The source's own version (a Roboflow version number)." };
-        var url = new Option<string?>("--url");
+        var url = new Option<string?>("--url") { Description = "Where the dataset can be seen or downloaded." };
         var classes = new Option<string>("--classes") { Required = true, Description = "Class names in order, comma separated." };
         var splits = new Option<string[]>("--split") { Description = "Images per split, as name=count (repeatable).", AllowMultipleArgumentsPerToken = true };
-        var contentHash = new Option<string?>("--content-hash");
+        var contentHash = new Option<string?>("--content-hash") { Description = "SHA-256 over the dataset's files, so the same contents are recognised again." };
         var command = new Command("register", "Register a dataset version.") { name, version, kind, workspace, project, sourceVersion, url, classes, splits, contentHash };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
@@ -59,7 +60,7 @@ internal static class DatasetCommands
 
     private static Command List(RegistryGlobals globals)
     {
-        var name = new Option<string?>("--name");
+        var name = new Option<string?>("--name") { Description = "Only this dataset's versions." };
         var command = new Command("list", "List dataset versions.") { name };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
@@ -75,7 +76,7 @@ internal static class DatasetCommands
         var command = new Command("show", "Show one dataset version.") { reference };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
-            var (name, version) = Inference.Registry.ModelRegistry.ParseReference(result.GetValue(reference)!);
+            var (name, version) = RegistryGlobals.OptionalReference(result.GetValue(reference)!);
             Print(result, globals, [await registry.Datasets.GetAsync(name, version, cancellationToken).ConfigureAwait(false)]);
             return CliOutput.Success;
         }, cancellationToken));
@@ -86,7 +87,7 @@ internal static class DatasetCommands
         s => s.Split('=')[0],
         s => s.Split('=') is [_, var count] && int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
             ? n
-            : throw new RegistryException(RegistryFailure.Conflict, $"--split takes name=count (got '{s}')."));
+            : throw CliException.Usage($"--split takes name=count (got '{s}')."));
 
     private static void Print(ParseResult result, RegistryGlobals globals, IReadOnlyList<DatasetDocument> datasets)
     {

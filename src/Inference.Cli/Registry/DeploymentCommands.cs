@@ -32,11 +32,11 @@ internal static class DeploymentCommands
         var target = TargetOption();
         var strategy = new Option<string>("--strategy") { Required = true, Description = RegistryNames.All<DeploymentStrategy>() };
         var image = new Option<string?>("--image") { Description = "repository@sha256:digest" };
-        var taskDefinition = new Option<string?>("--task-definition-arn");
-        var lambdaVersion = new Option<string?>("--lambda-version");
-        var lambdaAlias = new Option<string?>("--lambda-alias");
-        var codeDeploy = new Option<string?>("--codedeploy-id");
-        var commit = new Option<string?>("--commit");
+        var taskDefinition = new Option<string?>("--task-definition-arn") { Description = "The ECS task definition the release registered." };
+        var lambdaVersion = new Option<string?>("--lambda-version") { Description = "The Lambda version the release published." };
+        var lambdaAlias = new Option<string?>("--lambda-alias") { Description = "The Lambda alias the release moves." };
+        var codeDeploy = new Option<string?>("--codedeploy-id") { Description = "The CodeDeploy deployment id." };
+        var commit = new Option<string?>("--commit") { Description = "The commit being released; default GITHUB_SHA." };
         var restores = new Option<string?>("--restores") { Description = "For a rollback: the id of the deployment it puts back ('deployment rollback-target' names it)." };
         var command = new Command("start", "Record a deployment in progress; prints its id. A second one in progress for the same environment and target is refused.")
         {
@@ -79,11 +79,11 @@ internal static class DeploymentCommands
 
     private static Command Finish(RegistryGlobals globals)
     {
-        var id = new Option<string>("--id") { Required = true };
+        var id = new Option<string>("--id") { Required = true, Description = "The id 'deployment start' printed." };
         var status = new Option<string>("--status") { Required = true, Description = "succeeded|failed|rolled-back|stopped" };
-        var reason = new Option<string?>("--reason");
+        var reason = new Option<string?>("--reason") { Description = "Why it ended so, for the audit trail." };
         var taskDefinition = new Option<string?>("--task-definition-arn") { Description = "The task definition the release registered, when known only now." };
-        var codeDeploy = new Option<string?>("--codedeploy-id");
+        var codeDeploy = new Option<string?>("--codedeploy-id") { Description = "The CodeDeploy deployment id, when known only now." };
         var command = new Command("finish", "Finish a deployment in progress.") { id, status, reason, taskDefinition, codeDeploy };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
@@ -104,7 +104,7 @@ internal static class DeploymentCommands
     {
         var environment = EnvironmentOption(required: false);
         var target = TargetOption(required: false);
-        var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 20 };
+        var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 20, Description = "At most this many, newest first." };
         var status = new Option<string?>("--status") { Description = RegistryNames.All<DeploymentStatus>() };
         var command = new Command("list", "Deployments, newest first.") { environment, target, limit, status };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>

@@ -1,7 +1,9 @@
 using System.CommandLine;
+using Inference.Cli.Errors;
 using System.Globalization;
 using System.Text.Json;
 using Inference.Cli.Models;
+using Inference.Cli.Progress;
 using Inference.Registry.Models;
 using Inference.Registry.Storage;
 using Spectre.Console;
@@ -26,25 +28,47 @@ internal static class ModelRegistryCommands
 
     private static Command Register(RegistryGlobals globals)
     {
-        var name = new Option<string>("--name") { Required = true };
-        var dataset = new Option<string>("--dataset") { Required = true, Description = "The dataset it was trained on: name@version." };
+        var name = new Option<string?>("--name") { Description = "The model's name; default (and it must equal) the name in the pinned manifest." };
+        var dataset = new Option<string>("--dataset") { Required = true, Description = "The dataset it was trained on: name@version. Its class count must match the model's." };
         var pin = new Option<FileInfo>("--pin") { Required = true, Description = "The pin 'inference model push --json' printed." };
         var training = new TrainingOptions();
-        var tags = new Option<string[]>("--tag") { AllowMultipleArgumentsPerToken = true };
-        var commit = new Option<string?>("--git-commit");
-        var command = new Command("register", "Register the next version of a model: its dataset must exist and its pin must verify in S3.") { name, dataset, pin, tags, commit };
+        var tags = new Option<string[]>("--tag") { AllowMultipleArgumentsPerToken = true, Description = "A free-form tag (repeatable)." };
+        var commit = new Option<string?>("--git-commit") { Description = "The commit the model was trained from; default GITHUB_SHA." };
+        var command = new Command(
+            "register",
+            "Register a pushed model as the version its manifest declares: the pinned model is fetched and validated as the service would load it, its dataset must exist with as many classes, and its pin must verify in S3.")
+        {
+            name, dataset, pin, tags, commit,
+        };
         training.AddTo(command);
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
-            var pinned = JsonSerializer.Deserialize<ModelPin>(await File.ReadAllTextAsync(result.GetValue(pin)!.FullName, cancellationToken).ConfigureAwait(false), CliOutput.Json)
-                ?? throw new RegistryException(RegistryFailure.InvalidArtifact, "The pin file is empty.");
+            var pinFile = result.GetValue(pin)!;
+            if (!pinFile.Exists)
+            {
+                throw CliException.NotFound($"The pin file '{pinFile.FullName}' does not exist.");
+            }
+
+            var pinned = JsonSerializer.Deserialize<ModelPin>(await File.ReadAllTextAsync(pinFile.FullName, cancellationToken).ConfigureAwait(false), CliOutput.Json)
+                ?? throw CliException.Usage("The pin file is empty.");
             var (datasetName, datasetVersion) = RegistryGlobals.Reference(result.GetValue(dataset)!);
+
+            // The cheap checks first: who the pin says it is, before anything is downloaded.
+            var modelName = ModelIdentity.Name(result.GetValue(name), pinned.Model.Name);
+            var version = await ModelIdentity.RegistryVersionAsync(registry, modelName, pinned.Model.Version, cancellationToken).ConfigureAwait(false);
+            var facts = await TransferProgress.RunAsync(
+                result,
+                result.GetValue(globals.Json),
+                $"Fetching {Path.GetFileName(pinned.Weights.Uri)}",
+                pinned.Weights.Size,
+                progress => ArtifactFactory.CheckPinAsync(pinned, globals.S3(result), progress, cancellationToken)).ConfigureAwait(false);
             var registered = await registry.Models.RegisterAsync(
                 new ModelDocument
                 {
-                    Name = result.GetValue(name)!,
+                    Name = modelName,
+                    Version = version,
                     Dataset = new DatasetReference(datasetName, datasetVersion, default),
-                    Artifact = await ArtifactFactory.FromPinAsync(pinned, globals.S3(result), cancellationToken).ConfigureAwait(false),
+                    Artifact = ArtifactFactory.From(pinned, facts),
                     Training = training.Read(result),
                     Tags = result.GetValue(tags) ?? [],
                     GitCommit = result.GetValue(commit) ?? Environment.GetEnvironmentVariable("GITHUB_SHA"),
@@ -59,7 +83,7 @@ internal static class ModelRegistryCommands
 
     private static Command List(RegistryGlobals globals)
     {
-        var name = new Option<string?>("--name");
+        var name = new Option<string?>("--name") { Description = "Only this model's versions." };
         var status = new Option<string?>("--status") { Description = RegistryNames.All<ModelStatus>() };
         var command = new Command("list", "List model versions.") { name, status };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
@@ -76,7 +100,7 @@ internal static class ModelRegistryCommands
         var command = new Command("show", "Show one model version, with the environment that pins it.") { reference };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
-            var (name, version) = Inference.Registry.ModelRegistry.ParseReference(result.GetValue(reference)!);
+            var (name, version) = RegistryGlobals.OptionalReference(result.GetValue(reference)!);
             var model = await registry.Models.GetAsync(name, version, cancellationToken).ConfigureAwait(false);
             if (result.GetValue(globals.Json))
             {
@@ -137,7 +161,7 @@ internal static class ModelRegistryCommands
         var reference = ModelArgument();
         var to = new Option<string>("--to") { Required = true, Description = "staging or production." };
         var target = new Option<string?>("--target") { Description = $"Where it serves production: {RegistryNames.All<DeploymentTarget>()}." };
-        var reason = new Option<string?>("--reason");
+        var reason = new Option<string?>("--reason") { Description = "Why, for the audit trail." };
         var command = new Command("promote", "Move a model to staging or production (one production model per name and target); every change is audited.") { reference, to, target, reason };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
@@ -159,7 +183,7 @@ internal static class ModelRegistryCommands
     private static Command Archive(RegistryGlobals globals)
     {
         var reference = ModelArgument();
-        var reason = new Option<string?>("--reason");
+        var reason = new Option<string?>("--reason") { Description = "Why, for the audit trail." };
         var command = new Command("archive", "Archive a model version that no longer serves production.") { reference, reason };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
@@ -216,19 +240,19 @@ internal static class ModelRegistryCommands
 internal sealed class TrainingOptions(string defaultSource = "manual")
 {
     private readonly Option<string> _source = new("--training-source") { DefaultValueFactory = _ => defaultSource, Description = RegistryNames.All<TrainingSource>() };
-    private readonly Option<string?> _framework = new("--framework");
-    private readonly Option<string?> _architecture = new("--architecture");
-    private readonly Option<int?> _epochs = new("--epochs");
-    private readonly Option<int?> _imageSize = new("--image-size");
-    private readonly Option<DateTime?> _started = new("--training-started");
-    private readonly Option<DateTime?> _finished = new("--training-finished");
-    private readonly Option<string?> _jobId = new("--job-id");
-    private readonly Option<string?> _jobUrl = new("--job-url");
+    private readonly Option<string?> _framework = new("--framework") { Description = "The training framework (ultralytics, say)." };
+    private readonly Option<string?> _architecture = new("--architecture") { Description = "The architecture (yolov8n, say)." };
+    private readonly Option<int?> _epochs = new("--epochs") { Description = "Training epochs." };
+    private readonly Option<int?> _imageSize = new("--image-size") { Description = "The training image size; default the model's input width on import." };
+    private readonly Option<DateTime?> _started = new("--training-started") { Description = "When training started (ISO 8601)." };
+    private readonly Option<DateTime?> _finished = new("--training-finished") { Description = "When training finished (ISO 8601)." };
+    private readonly Option<string?> _jobId = new("--job-id") { Description = "The training job's id." };
+    private readonly Option<string?> _jobUrl = new("--job-url") { Description = "Where the training job can be seen." };
     private readonly Option<string[]> _hyperparameters = new("--hyperparameter") { AllowMultipleArgumentsPerToken = true, Description = "key=value (repeatable)." };
-    private readonly Option<double?> _map50 = new("--map50");
-    private readonly Option<double?> _map50To95 = new("--map50-95");
-    private readonly Option<double?> _precision = new("--precision");
-    private readonly Option<double?> _recall = new("--recall");
+    private readonly Option<double?> _map50 = new("--map50") { Description = "Validation mAP at IoU 0.5." };
+    private readonly Option<double?> _map50To95 = new("--map50-95") { Description = "Validation mAP at IoU 0.5 to 0.95." };
+    private readonly Option<double?> _precision = new("--precision") { Description = "Validation precision." };
+    private readonly Option<double?> _recall = new("--recall") { Description = "Validation recall." };
 
     public void AddTo(Command command)
     {
@@ -251,7 +275,7 @@ internal sealed class TrainingOptions(string defaultSource = "manual")
         JobUrl = result.GetValue(_jobUrl),
         Hyperparameters = (result.GetValue(_hyperparameters) ?? []).Select(h => h.Split('=', 2)).ToDictionary(
             p => p[0],
-            p => p.Length == 2 ? p[1] : throw new RegistryException(RegistryFailure.Conflict, $"--hyperparameter takes key=value (got '{p[0]}').")),
+            p => p.Length == 2 ? p[1] : throw CliException.Usage($"--hyperparameter takes key=value (got '{p[0]}').")),
         Metrics = new TrainingMetrics { Map50 = result.GetValue(_map50), Map50To95 = result.GetValue(_map50To95), Precision = result.GetValue(_precision), Recall = result.GetValue(_recall) },
     };
 }

@@ -1,10 +1,10 @@
 using System.CommandLine;
-using Amazon.Runtime;
-using Inference.Core.Model;
+using Inference.Cli.Errors;
 using Inference.Core.Sources;
 using Inference.Registry;
 using Inference.Registry.Models;
 using Inference.Registry.Storage;
+using MongoDB.Driver;
 
 namespace Inference.Cli.Registry;
 
@@ -37,29 +37,44 @@ internal sealed class RegistryGlobals
 
     public S3Options S3(ParseResult result) => new() { ServiceUrl = result.GetValue(Endpoint) ?? Environment.GetEnvironmentVariable("S3__ServiceUrl") };
 
-    /// <summary>Connects (failing within ~5 s when MongoDB is unreachable) and runs <paramref name="action"/>; any failure is one line on stderr and exit code 1.</summary>
+    /// <summary>
+    /// Connects (failing within ~5 s with a sentence when MongoDB is unreachable) and runs <paramref name="action"/>.
+    /// Failures propagate to the root, which reports them with their exit code; a MongoDB fault gets the servers and
+    /// database named here, where they are known.
+    /// </summary>
     public async Task<int> RunAsync(ParseResult result, Func<ModelRegistry, Task<int>> action, CancellationToken cancellationToken)
     {
         var uri = result.GetValue(MongoUri) ?? Environment.GetEnvironmentVariable("Registry__MongoUri");
         if (string.IsNullOrWhiteSpace(uri))
         {
-            return CliOutput.Fail(result, "No registry: pass --mongo-uri or set Registry__MongoUri.");
+            throw CliException.Usage("No registry: pass --mongo-uri or set Registry__MongoUri.");
         }
 
+        MongoUrl url;
         try
         {
-            var database = await RegistryDatabase.ConnectAsync(uri, result.GetValue(Database), cancellationToken: cancellationToken).ConfigureAwait(false);
-            var s3Options = S3(result);
-            using var s3 = s3Options.CreateClient(sdkRetries: true);
+            url = new MongoUrl(uri);
+        }
+        catch (MongoConfigurationException ex)
+        {
+            throw CliException.Usage($"--mongo-uri is not a MongoDB connection string: {ex.Message}");
+        }
+
+        var database = await RegistryDatabase.ConnectAsync(uri, result.GetValue(Database), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var s3Options = S3(result);
+        using var s3 = s3Options.CreateClient(sdkRetries: true);
+        try
+        {
             return await action(new ModelRegistry(database, new S3ArtifactVerifier(s3, s3Options))).ConfigureAwait(false);
         }
-        catch (RegistryException ex)
+        catch (MongoException ex)
         {
-            return CliOutput.Fail(result, ex.Message);
+            // Servers only: the URI may carry a password.
+            throw new CliException(ExitCode.Failed, "registry-failed", $"MongoDB at {string.Join(", ", url.Servers)} (database '{database.Database.DatabaseNamespace.DatabaseName}') failed: {ex.Message.Split('\n')[0]}", null, ex);
         }
-        catch (Exception ex) when (ex is ModelLoadException or ModelSourceException or IOException or InvalidDataException or AmazonClientException or FormatException or System.Text.Json.JsonException or MongoDB.Driver.MongoException)
+        catch (TimeoutException ex)
         {
-            return CliOutput.Fail(result, ex.Message);
+            throw new CliException(ExitCode.Failed, "registry-unavailable", $"MongoDB at {string.Join(", ", url.Servers)} (database '{database.Database.DatabaseNamespace.DatabaseName}') stopped answering: {ex.Message.Split('\n')[0]}", null, ex);
         }
     }
 
@@ -68,7 +83,7 @@ internal sealed class RegistryGlobals
         where TEnum : struct, Enum =>
         RegistryNames.TryParse<TEnum>(text, out var value)
             ? value
-            : throw new RegistryException(RegistryFailure.Conflict, $"{option} must be one of {RegistryNames.All<TEnum>()} (got '{text}').");
+            : throw CliException.Usage($"{option} must be one of {RegistryNames.All<TEnum>()} (got '{text}').");
 
     public static TEnum? ParseOptional<TEnum>(string? text, string option)
         where TEnum : struct, Enum => text is null ? null : Parse<TEnum>(text, option);
@@ -76,8 +91,21 @@ internal sealed class RegistryGlobals
     /// <summary><c>name@version</c> of a model or dataset; the version is required.</summary>
     public static (string Name, int Version) Reference(string text)
     {
-        var (name, version) = ModelRegistry.ParseReference(text);
-        return version is { } exact ? (name, exact) : throw new RegistryException(RegistryFailure.NotFound, $"'{text}' needs a version: name@version.");
+        var (name, version) = OptionalReference(text);
+        return version is { } exact ? (name, exact) : throw CliException.Usage($"'{text}' needs a version: name@version.");
+    }
+
+    /// <summary><c>name</c> (the latest) or <c>name@version</c>; a malformed one is a usage error, not a missing entry.</summary>
+    public static (string Name, int? Version) OptionalReference(string text)
+    {
+        try
+        {
+            return ModelRegistry.ParseReference(text);
+        }
+        catch (RegistryException ex)
+        {
+            throw CliException.Usage(ex.Message);
+        }
     }
 
     public static string ShortSha(string? sha256) => sha256 is { Length: > 12 } ? sha256[..12] : sha256 ?? "-";

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Amazon.S3;
+using Inference.Cli.Errors;
 using Inference.Cli.Models;
 using Inference.Core.Model;
 using Inference.Core.Serving;
@@ -6,61 +8,102 @@ using Inference.Core.Sources;
 using Inference.Registry;
 using Inference.Registry.Datasets;
 using Inference.Registry.Models;
-using Inference.Registry.Storage;
-using Microsoft.ML.OnnxRuntime;
 
 namespace Inference.Cli.Roboflow;
 
-public sealed record ImportRequest(string Export, string ModelName, string Bucket, string? Prefix = null, string? Weights = null, string? DatasetName = null);
+/// <param name="Format">The output layout, when detection from the output shape is not wanted.</param>
+/// <param name="InputWidth">The input size, for a dynamic export without imgsz metadata.</param>
+public sealed record ImportRequest(
+    string Export,
+    string ModelName,
+    string Bucket,
+    string? Prefix = null,
+    string? Weights = null,
+    string? DatasetName = null,
+    OutputFormat? Format = null,
+    int? InputWidth = null,
+    int? InputHeight = null);
 
-public sealed record ImportResult(DatasetDocument Dataset, bool DatasetIsNew, ModelDocument Model, ModelPin Pin);
+/// <param name="ModelIsNew">False when the same weights (same SHA-256) were imported before: nothing was written, and <see cref="Model"/> is that version.</param>
+public sealed record ImportResult(DatasetDocument Dataset, bool DatasetIsNew, ModelDocument Model, bool ModelIsNew, ModelPin Pin);
 
 /// <summary>
 /// A Roboflow export becomes a dataset version (only when its contents are new) and a model version with its
-/// lineage: the ONNX weights are checked against the export's classes, pushed with a manifest, and registered.
+/// lineage. The ONNX weights may have any layout the service decodes (YOLOv8/YOLO11, YOLOv5, end-to-end), detected
+/// from the output shape unless the request names one. Everything that can be checked locally (the export's classes
+/// against the weights, a run, a golden check) is checked with <see cref="ModelCheck"/> before anything is written;
+/// the same weights imported again return the version they already are.
 /// </summary>
-public sealed class RoboflowImporter(ModelRegistry registry, IAmazonS3 s3, S3Options s3Options)
+public sealed class RoboflowImporter(ModelRegistry registry, IAmazonS3 s3)
 {
-    private const int DefaultInputSize = 640;
     private static readonly string[] GoldenSplits = ["valid", "test", "train"];
 
-    public async Task<ImportResult> ImportAsync(ImportRequest request, TrainingInfo training, string actor, CancellationToken cancellationToken = default)
+    public async Task<ImportResult> ImportAsync(ImportRequest request, TrainingInfo training, string actor, IProgress<long>? uploadProgress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         using var export = RoboflowExport.Open(request.Export);
-        var weights = request.Weights ?? export.FindOnnxWeights();
+        var weights = Path.GetFullPath(request.Weights ?? export.FindOnnxWeights());
         if (!File.Exists(weights))
         {
             throw new FileNotFoundException($"The weights file '{weights}' does not exist.", weights);
         }
 
+        if (await registry.Models.FindByWeightsAsync(request.ModelName, Sha256.OfFile(weights), cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            var dataset = await registry.Datasets.GetAsync(existing.Dataset.Name, existing.Dataset.Version, cancellationToken).ConfigureAwait(false);
+            return new ImportResult(dataset, false, existing, false, PinOf(existing));
+        }
+
         var work = Directory.CreateTempSubdirectory("roboflow-import-");
         try
         {
-            // Everything that can be checked locally is checked before anything is written anywhere.
-            var manifest = await BuildManifestAsync(request, export, weights, work.FullName, cancellationToken).ConfigureAwait(false);
-
-            var (dataset, isNew) = await RegisterDatasetAsync(request, export, actor, cancellationToken).ConfigureAwait(false);
+            // The version is the manifest's, so the service and the registry report the same one; a concurrent
+            // import that takes it first makes this registration a conflict, never a silent mismatch.
+            var version = await registry.Models.NextVersionAsync(request.ModelName, cancellationToken).ConfigureAwait(false);
+            var manifest = await BuildManifestAsync(request, export, weights, version, work.FullName, cancellationToken).ConfigureAwait(false);
             var manifestPath = Path.Combine(work.FullName, "manifest.json");
             await File.WriteAllTextAsync(manifestPath, manifest.ToJson(), cancellationToken).ConfigureAwait(false);
-            var pin = await new ModelPusher(s3).PushAsync(weights, manifestPath, request.Bucket, request.Prefix ?? $"models/{request.ModelName}/", cancellationToken).ConfigureAwait(false);
+            var report = await ModelCheck.RunAsync(new ResolvedModel(ModelManifest.Load(manifestPath), weights, null), cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!report.Passed || report.Model is not { } facts)
+            {
+                throw CliException.ModelInvalid($"The export '{request.Export}' was not imported, because the service would refuse its model", report.Problems);
+            }
+
+            var (dataset, isNew) = await RegisterDatasetAsync(request, export, actor, cancellationToken).ConfigureAwait(false);
+            var pushed = await new ModelPusher(s3).PushAsync(
+                new PushRequest(weights, manifestPath, request.Bucket, request.Prefix ?? $"models/{request.ModelName}/"),
+                uploadProgress,
+                report,
+                cancellationToken).ConfigureAwait(false);
             var model = await registry.Models.RegisterAsync(
                 new ModelDocument
                 {
                     Name = request.ModelName,
+                    Version = version,
                     Dataset = new DatasetReference(dataset.Name, dataset.Version, dataset.Id),
-                    Artifact = await ArtifactFactory.FromPinAsync(pin, s3Options, cancellationToken).ConfigureAwait(false),
-                    Training = training with { ImageSize = training.ImageSize ?? manifest.Input.Width },
+                    Artifact = ArtifactFactory.From(pushed.Pin, facts),
+                    Training = training with { ImageSize = training.ImageSize ?? facts.Input.Width },
                     Tags = ["roboflow"],
                     CreatedBy = actor,
                 },
                 cancellationToken).ConfigureAwait(false);
-            return new ImportResult(dataset, isNew, model, pin);
+            return new ImportResult(dataset, isNew, model, true, pushed.Pin);
         }
         finally
         {
             work.Delete(recursive: true);
         }
+    }
+
+    /// <summary>The pin of a registered model, as <c>model push</c> printed it.</summary>
+    public static ModelPin PinOf(ModelDocument model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var weights = model.Artifact.Weights;
+        return new ModelPin(
+            new PinnedModel(model.Name, model.Version.ToString(CultureInfo.InvariantCulture)),
+            new PinnedWeights(weights.Uri, weights.VersionId, weights.Sha256 ?? string.Empty, weights.Size ?? 0),
+            new PinnedObject(model.Artifact.Manifest.Uri, model.Artifact.Manifest.VersionId));
     }
 
     private async Task<(DatasetDocument Dataset, bool IsNew)> RegisterDatasetAsync(ImportRequest request, RoboflowExport export, string actor, CancellationToken cancellationToken)
@@ -94,24 +137,25 @@ public sealed class RoboflowImporter(ModelRegistry registry, IAmazonS3 s3, S3Opt
     }
 
     /// <summary>
-    /// Ultralytics' conventions (YOLOv8 layout, RGB, 0–1, centred letterbox, pad 114) at the model's own input size,
-    /// with the export's classes; loading it once proves the class count and shapes agree. A consistency golden check
-    /// is recorded on the first validation image, so a deployment reproduces exactly what was registered.
+    /// The export's classes, the model's own size and layout (or the request's), and the layout's conventions written
+    /// out (Roboflow trains with Ultralytics: RGB, 0–1, centred, pad 114 for every Ultralytics layout). Loading it
+    /// once proves the class count and shapes agree, and records a consistency golden check on the first validation
+    /// image, so a deployment reproduces exactly what was registered.
     /// </summary>
-    private async Task<ModelManifest> BuildManifestAsync(ImportRequest request, RoboflowExport export, string weights, string work, CancellationToken cancellationToken)
+    private static async Task<ModelManifest> BuildManifestAsync(ImportRequest request, RoboflowExport export, string weights, int version, string work, CancellationToken cancellationToken)
     {
-        var (width, height) = InputSize(weights);
-        var manifest = new ModelManifest
+        var draft = new ModelManifest
         {
             Name = request.ModelName,
-            Version = (await NextVersionAsync(request.ModelName, cancellationToken).ConfigureAwait(false)).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Format = OutputFormat.Yolov8,
-            Input = new ModelInput { Width = width, Height = height, ChannelOrder = ChannelOrder.Rgb, PixelScale = PixelScale.Unit, Anchor = LetterboxAnchor.Center, PadValue = 114 },
+            Version = version.ToString(CultureInfo.InvariantCulture),
+            Format = request.Format,
+            Input = new ModelInput { Width = request.InputWidth, Height = request.InputHeight },
             Classes = export.Names,
             BaseDirectory = work,
         };
 
-        await using var detector = await LocalDetector.LoadAsync(manifest, weights, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var detector = await LocalDetector.LoadAsync(draft, weights, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var manifest = draft with { Format = detector.Model.Format, Input = ManifestTemplate.Explicit(detector.Model.Input) };
         var sample = GoldenSplits
             .Select(split => Path.Combine(export.Root, split, "images"))
             .Where(Directory.Exists)
@@ -124,38 +168,6 @@ public sealed class RoboflowImporter(ModelRegistry registry, IAmazonS3 s3, S3Opt
 
         var golden = Path.Combine(work, "golden" + Path.GetExtension(sample));
         File.Copy(sample, golden);
-        var detections = (await detector.DetectAsync(await File.ReadAllBytesAsync(golden, cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false)).Detections;
-        return manifest with
-        {
-            Golden =
-            [
-                new GoldenCheck
-                {
-                    Image = golden,
-                    Expected = detections.Select(d => new ExpectedDetection(d.ClassName, d.Confidence, d.Box)).ToArray(),
-                    BoxTolerance = 2,
-                    ConfidenceTolerance = 0.02f,
-                },
-            ],
-        };
-    }
-
-    private async Task<int> NextVersionAsync(string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await registry.Models.GetAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false)).Version + 1;
-        }
-        catch (RegistryException ex) when (ex.Failure == RegistryFailure.NotFound)
-        {
-            return 1;
-        }
-    }
-
-    private static (int Width, int Height) InputSize(string weights)
-    {
-        using var session = new InferenceSession(weights);
-        var dims = session.InputMetadata.Values.First().Dimensions;
-        return dims is [_, _, > 0 and var h, > 0 and var w] ? (w, h) : (DefaultInputSize, DefaultInputSize);
+        return manifest with { Golden = [await ManifestTemplate.RecordGoldenCheckAsync(detector, golden, work, cancellationToken).ConfigureAwait(false)] };
     }
 }

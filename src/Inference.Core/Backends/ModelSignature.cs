@@ -22,11 +22,16 @@ public sealed record ModelSignature(string InputName, int Channels, int Height, 
 
     public long[] OutputShape(int batch) => [batch, OutputRows, OutputColumns];
 
+    /// <summary>
+    /// Reads the signature, settling the input size the manifest may leave out from the model itself (its fixed
+    /// input shape, else its <c>imgsz</c> metadata); <paramref name="sizeDefaulted"/> says which values came from where.
+    /// </summary>
     /// <exception cref="ModelLoadException">The model does not fit the manifest; the message says how.</exception>
-    public static ModelSignature Read(InferenceSession session, ModelManifest manifest)
+    public static ModelSignature Read(InferenceSession session, ModelManifest manifest, OnnxModelMetadata metadata, out IReadOnlyList<DefaultedValue> sizeDefaulted)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(metadata);
         var inputName = manifest.Input.Tensor ?? session.InputNames[0];
         var outputName = manifest.Output ?? session.OutputNames[0];
         if (!session.OutputMetadata.ContainsKey(outputName))
@@ -34,38 +39,48 @@ public sealed record ModelSignature(string InputName, int Channels, int Height, 
             throw new ModelLoadException($"The model has no output named '{outputName}'; its outputs are {string.Join(", ", session.OutputNames)}.");
         }
 
-        var staticBatch = ReadInputShape(session, manifest.Input, inputName);
-        var probe = new ModelSignature(inputName, 3, manifest.Input.Height, manifest.Input.Width, staticBatch, outputName, 0, 0);
+        var dims = ReadInputDimensions(session, inputName);
+        var (width, height, defaulted) = InputConventions.ResolveSize(manifest.Input, inputName, dims, metadata);
+        metadata.Check(width, height);
+        var staticBatch = CheckInputShape(dims, width, height, inputName);
+        sizeDefaulted = defaulted;
+        var probe = new ModelSignature(inputName, 3, height, width, staticBatch, outputName, 0, 0);
         var (rows, columns) = ProbeOutput(session, probe);
         return probe with { OutputRows = rows, OutputColumns = columns };
     }
 
-    private static int? ReadInputShape(InferenceSession session, ModelInput input, string inputName)
+    /// <summary>The image input's dimensions as the graph declares them (dynamic ones ≤ 0), refusing anything but float32 NCHW.</summary>
+    private static long[] ReadInputDimensions(InferenceSession session, string inputName)
     {
         if (!session.InputMetadata.TryGetValue(inputName, out var metadata))
         {
             throw new ModelLoadException($"The model has no input named '{inputName}'; its inputs are {string.Join(", ", session.InputNames)}.");
         }
 
-        var dims = metadata.Dimensions;
-        var shape = OutputLayout.Describe([.. dims.Select(d => (long)d)]);
+        var dims = metadata.Dimensions.Select(d => (long)d).ToArray();
         if (metadata.ElementDataType != TensorElementType.Float || dims.Length != 4)
         {
-            throw new ModelLoadException($"Input '{inputName}' is {metadata.ElementDataType} {shape}; a float32 [batch, 3, height, width] image input is needed.");
+            throw new ModelLoadException($"Input '{inputName}' is {metadata.ElementDataType} {OutputLayout.Describe(dims)}; a float32 [batch, 3, height, width] image input is needed.");
         }
 
+        return dims;
+    }
+
+    private static int? CheckInputShape(long[] dims, int width, int height, string inputName)
+    {
+        var shape = OutputLayout.Describe(dims);
         if (dims[1] > 0 && dims[1] != 3)
         {
             throw new ModelLoadException($"Input '{inputName}' has {dims[1]} channels; RGB images need 3.");
         }
 
-        if ((dims[2] > 0 && dims[2] != input.Height) || (dims[3] > 0 && dims[3] != input.Width))
+        if ((dims[2] > 0 && dims[2] != height) || (dims[3] > 0 && dims[3] != width))
         {
             throw new ModelLoadException(
-                $"The manifest says the input is {input.Width}×{input.Height}, but input '{inputName}' is fixed at {dims[3]}×{dims[2]} ({shape}).");
+                $"The manifest says the input is {width}×{height}, but input '{inputName}' is fixed at {dims[3]}×{dims[2]} ({shape}).");
         }
 
-        return dims[0] > 0 ? dims[0] : null;
+        return dims[0] > 0 ? (int)dims[0] : null;
     }
 
     private static (long Rows, long Columns) ProbeOutput(InferenceSession session, ModelSignature signature)

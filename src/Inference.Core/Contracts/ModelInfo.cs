@@ -17,11 +17,12 @@ public sealed record ModelInfo(
     string? Sha256 = null,
     string? Format = null,
     string? Provider = null,
-    ModelInput? Input = null,
+    InputSpec? Input = null,
     BatchingInfo? Batching = null,
     PostprocessDefaults? Defaults = null,
     IReadOnlyList<string>? Classes = null,
-    double? StartupMs = null)
+    double? StartupMs = null,
+    IReadOnlyList<DefaultedValue>? Defaulted = null)
 {
     public static ModelInfo From(ModelEntry entry)
     {
@@ -44,11 +45,12 @@ public sealed record ModelInfo(
             model.Sha256,
             OutputLayout.Name(model.Format),
             model.Provider,
-            model.Input with { Tensor = signature.InputName },
+            model.Input,
             new BatchingInfo(scheduler.MaxBatchSize, scheduler.Options.MaxDelayMs, scheduler.Options.MaxQueue, model.Instances, signature.StaticBatchSize, signature.StaticBatchSize is null, model.WarmedBatchSizes),
             model.Manifest.Postprocess,
             model.ClassNames,
-            Math.Round(model.StartupTime.TotalMilliseconds, 1));
+            Math.Round(model.StartupTime.TotalMilliseconds, 1),
+            model.Defaulted);
     }
 }
 

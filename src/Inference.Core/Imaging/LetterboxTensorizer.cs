@@ -20,9 +20,15 @@ public static class LetterboxTensorizer
 {
     private const int Channels = 3;
 
-    public static int SlotLength(ModelInput input) => Channels * input.Width * input.Height;
+    public static int SlotLength(InputSpec input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return SlotLength(input.Width, input.Height);
+    }
 
-    public static LetterboxTransform Write(Image<Rgb24> image, ModelInput input, Span<float> slot)
+    public static int SlotLength(int width, int height) => Channels * width * height;
+
+    public static LetterboxTransform Write(Image<Rgb24> image, InputSpec input, Span<float> slot)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(input);
@@ -44,7 +50,7 @@ public static class LetterboxTensorizer
         return transform;
     }
 
-    private static void FillPadding(Span<float> r, Span<float> g, Span<float> b, ModelInput input, in LetterboxTransform t, float pad)
+    private static void FillPadding(Span<float> r, Span<float> g, Span<float> b, InputSpec input, in LetterboxTransform t, float pad)
     {
         FillPlanePadding(r, input.Width, t, pad);
         FillPlanePadding(g, input.Width, t, pad);

@@ -20,7 +20,7 @@ public readonly record struct LetterboxTransform(
 
     public float ScaleY => (float)ContentHeight / SourceHeight;
 
-    public static LetterboxTransform Compute(int sourceWidth, int sourceHeight, ModelInput input) =>
+    public static LetterboxTransform Compute(int sourceWidth, int sourceHeight, InputSpec input) =>
         Compute(sourceWidth, sourceHeight, input.Width, input.Height, input.Anchor);
 
     public static LetterboxTransform Compute(int sourceWidth, int sourceHeight, int targetWidth, int targetHeight, LetterboxAnchor anchor)

@@ -10,6 +10,11 @@ namespace Inference.Core.Model;
 /// </summary>
 public sealed record ModelManifest
 {
+    /// <summary>The JSON Schema editors check the file against (<c>models/manifest.schema.json</c>); ignored at load.</summary>
+    [JsonPropertyName("$schema")]
+    [JsonPropertyOrder(-1)]
+    public string? Schema { get; init; }
+
     public required string Name { get; init; }
 
     public required string Version { get; init; }
@@ -17,7 +22,8 @@ public sealed record ModelManifest
     /// <summary>Output layout; detected from the output shape when absent.</summary>
     public OutputFormat? Format { get; init; }
 
-    public required ModelInput Input { get; init; }
+    /// <summary>Input size and conventions; whatever it leaves out follows the model and its format (<see cref="InputConventions"/>).</summary>
+    public ModelInput Input { get; init; } = new();
 
     /// <summary>Class names in output order. Overrides names found in the ONNX metadata.</summary>
     public IReadOnlyList<string>? Classes { get; init; }
@@ -51,11 +57,20 @@ public sealed record ModelManifest
 
     public string ResolvePath(string relativeOrAbsolute) => Path.GetFullPath(relativeOrAbsolute, Path.GetFullPath(BaseDirectory));
 
+    /// <summary>Manifests are small; a bigger file is not one, and is not read into memory.</summary>
+    public const long MaxBytes = 1 << 20;
+
     public static ModelManifest Load(string path)
     {
         string json;
         try
         {
+            var length = new FileInfo(path).Length;
+            if (length > MaxBytes)
+            {
+                throw new ModelLoadException($"The model manifest '{path}' is {length} bytes; a manifest is at most {MaxBytes}.");
+            }
+
             json = File.ReadAllText(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -66,27 +81,21 @@ public sealed record ModelManifest
         return Parse(json, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", path);
     }
 
+    /// <summary>
+    /// Parses strictly: unknown fields (with the closest valid name), enums written as numbers, wrong types and
+    /// out-of-range values are each one sentence naming their JSON path, and all of them are reported at once.
+    /// </summary>
     public static ModelManifest Parse(string json, string baseDirectory = ".", string source = "manifest")
     {
-        ModelManifest? manifest;
-        try
+        var (manifest, problems) = ManifestReader.Read(json);
+        if (manifest is not null)
         {
-            manifest = JsonSerializer.Deserialize<ModelManifest>(json, ManifestJson.Options);
-        }
-        catch (JsonException ex)
-        {
-            throw new ModelLoadException($"The model manifest '{source}' is not valid: {ex.Message}", ex);
+            problems = [.. problems, .. manifest.Validate()];
         }
 
-        if (manifest is null)
+        if (problems.Count > 0 || manifest is null)
         {
-            throw new ModelLoadException($"The model manifest '{source}' is empty.");
-        }
-
-        var problems = manifest.Validate();
-        if (problems.Count > 0)
-        {
-            throw new ModelLoadException($"The model manifest '{source}' is not valid: {string.Join(" ", problems)}");
+            throw new ModelLoadException($"The model manifest '{source}' is not valid: {string.Join(" ", problems)}", problems);
         }
 
         return manifest with { BaseDirectory = baseDirectory };
@@ -94,22 +103,33 @@ public sealed record ModelManifest
 
     public string ToJson() => JsonSerializer.Serialize(this, ManifestJson.Options);
 
+    /// <summary>The rules a JSON Schema cannot say well; each problem is a sentence naming its JSON path.</summary>
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(Name))
         {
-            problems.Add("'name' must not be empty.");
+            problems.Add("'$.name' must not be empty.");
         }
 
         if (string.IsNullOrWhiteSpace(Version))
         {
-            problems.Add("'version' must not be empty.");
+            problems.Add("'$.version' must not be empty.");
         }
 
-        if (Input.Width <= 0 || Input.Height <= 0)
+        if (Input.Width is <= 0)
         {
-            problems.Add($"'input.width' and 'input.height' must be positive (got {Input.Width}×{Input.Height}).");
+            problems.Add($"'$.input.width' must be positive (got {Input.Width}).");
+        }
+
+        if (Input.Height is <= 0)
+        {
+            problems.Add($"'$.input.height' must be positive (got {Input.Height}).");
+        }
+
+        if ((Input.Width is null) != (Input.Height is null))
+        {
+            problems.Add("'$.input.width' and '$.input.height' go together: give both, or neither to take the model's own size.");
         }
 
         if (Classes is { } classes)
@@ -118,27 +138,27 @@ public sealed record ModelManifest
             {
                 if (string.IsNullOrWhiteSpace(classes[i]))
                 {
-                    problems.Add($"'classes[{i}]' must not be empty.");
+                    problems.Add($"'$.classes[{i}]' must not be empty.");
                 }
             }
         }
 
         if (Sha256 is { } sha && !Model.Sha256.IsValidHex(sha))
         {
-            problems.Add($"'sha256' must be 64 hexadecimal characters (got '{sha}').");
+            problems.Add($"'$.sha256' must be 64 hexadecimal characters (got '{sha}').");
         }
 
         if (Strides is { } strides && (strides.Count == 0 || strides.Any(s => s <= 0)))
         {
-            problems.Add("'strides' must list positive integers.");
+            problems.Add("'$.strides' must list positive integers.");
         }
 
-        problems.AddRange(Postprocess.Validate().Select(p => $"'postprocess': {p}"));
+        problems.AddRange(Postprocess.Validate());
         for (var i = 0; i < Golden.Count; i++)
         {
             if (string.IsNullOrWhiteSpace(Golden[i].Image))
             {
-                problems.Add($"'golden[{i}].image' must name an image file.");
+                problems.Add($"'$.golden[{i}].image' must name an image file.");
             }
         }
 
@@ -146,7 +166,7 @@ public sealed record ModelManifest
     }
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<OutputFormat>))]
+[JsonConverter(typeof(ManifestEnumConverter<OutputFormat>))]
 public enum OutputFormat
 {
     /// <summary>Ultralytics YOLOv8/YOLO11 and Roboflow exports: [N, 4+C, A], cx cy w h in input pixels, then class scores.</summary>
@@ -166,7 +186,7 @@ public enum OutputFormat
     End2End,
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<ChannelOrder>))]
+[JsonConverter(typeof(ManifestEnumConverter<ChannelOrder>))]
 public enum ChannelOrder
 {
     [JsonStringEnumMemberName("rgb")]
@@ -176,7 +196,7 @@ public enum ChannelOrder
     Bgr,
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<PixelScale>))]
+[JsonConverter(typeof(ManifestEnumConverter<PixelScale>))]
 public enum PixelScale
 {
     /// <summary>Pixel values divided by 255.</summary>
@@ -188,7 +208,7 @@ public enum PixelScale
     Raw,
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<LetterboxAnchor>))]
+[JsonConverter(typeof(ManifestEnumConverter<LetterboxAnchor>))]
 public enum LetterboxAnchor
 {
     /// <summary>Content centred, padding split on both sides (Ultralytics).</summary>
@@ -200,21 +220,25 @@ public enum LetterboxAnchor
     TopLeft,
 }
 
-/// <summary>How an image becomes the model's input tensor.</summary>
+/// <summary>
+/// How an image becomes the model's input tensor, as the manifest declares it. Every field is optional: a missing
+/// size comes from the model (a fixed input shape, else Ultralytics' <c>imgsz</c> metadata) and missing conventions
+/// from the detected format; <see cref="InputConventions"/> settles them and says what it defaulted and why.
+/// </summary>
 public sealed record ModelInput
 {
-    public required int Width { get; init; }
+    public int? Width { get; init; }
 
-    public required int Height { get; init; }
+    public int? Height { get; init; }
 
-    public ChannelOrder ChannelOrder { get; init; } = ChannelOrder.Rgb;
+    public ChannelOrder? ChannelOrder { get; init; }
 
-    public PixelScale PixelScale { get; init; } = PixelScale.Unit;
+    public PixelScale? PixelScale { get; init; }
 
-    public LetterboxAnchor Anchor { get; init; } = LetterboxAnchor.Center;
+    public LetterboxAnchor? Anchor { get; init; }
 
     /// <summary>Letterbox fill, in 0–255 units whatever the pixel scale.</summary>
-    public byte PadValue { get; init; } = 114;
+    public byte? PadValue { get; init; }
 
     /// <summary>Name of the image input tensor; the first input when absent.</summary>
     public string? Tensor { get; init; }
@@ -235,17 +259,17 @@ public sealed record PostprocessDefaults
     {
         if (Confidence is < 0 or > 1)
         {
-            yield return $"'confidence' must be within 0–1 (got {Confidence}).";
+            yield return $"'$.postprocess.confidence' must be within 0–1 (got {Confidence}).";
         }
 
         if (Iou is <= 0 or > 1)
         {
-            yield return $"'iou' must be within (0, 1] (got {Iou}).";
+            yield return $"'$.postprocess.iou' must be within (0, 1] (got {Iou}).";
         }
 
         if (MaxDetections <= 0)
         {
-            yield return $"'maxDetections' must be positive (got {MaxDetections}).";
+            yield return $"'$.postprocess.maxDetections' must be positive (got {MaxDetections}).";
         }
     }
 }
@@ -276,7 +300,16 @@ internal static class ManifestJson
         WriteIndented = true,
         AllowTrailingCommas = true,
         ReadCommentHandling = JsonCommentHandling.Skip,
+
+        // Field names are exact: 'Width' is a typo the reader names, not a second spelling.
+        PropertyNameCaseInsensitive = false,
+        NumberHandling = JsonNumberHandling.Strict,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+
+        // The reader walks this contract (GetTypeInfo) before anything is deserialized.
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
     };
 }

@@ -87,23 +87,31 @@ public static class OutputLayout
             return OutputFormat.Yolov8;
         }
 
-        return rows == YoloxDecoder.CountAnchors(manifest.Input.Width, manifest.Input.Height, manifest.EffectiveStrides)
+        var (width, height) = Size(manifest);
+        return rows == YoloxDecoder.CountAnchors(width, height, manifest.EffectiveStrides)
             ? OutputFormat.Yolox
             : OutputFormat.Yolov5;
     }
 
     private static YoloxDecoder CreateYolox(ModelManifest manifest, string outputName, string shape, int rows, int classCount)
     {
-        var expected = YoloxDecoder.CountAnchors(manifest.Input.Width, manifest.Input.Height, manifest.EffectiveStrides);
+        var (width, height) = Size(manifest);
+        var expected = YoloxDecoder.CountAnchors(width, height, manifest.EffectiveStrides);
         if (rows != expected)
         {
             throw new ModelLoadException(
-                $"Output '{outputName}' has shape {shape}, but a {manifest.Input.Width}×{manifest.Input.Height} YOLOX input with strides " +
+                $"Output '{outputName}' has shape {shape}, but a {width}×{height} YOLOX input with strides " +
                 $"{string.Join(", ", manifest.EffectiveStrides)} has {expected} grid cells.");
         }
 
-        return new YoloxDecoder(classCount, manifest.Input.Width, manifest.Input.Height, manifest.EffectiveStrides);
+        return new YoloxDecoder(classCount, width, height, manifest.EffectiveStrides);
     }
+
+    // The loader settles the size (InputConventions.ResolveSize) before the layout is resolved.
+    private static (int Width, int Height) Size(ModelManifest manifest) =>
+        manifest.Input is { Width: { } width, Height: { } height }
+            ? (width, height)
+            : throw new ArgumentException("The manifest's input size must be resolved before its output layout.", nameof(manifest));
 
     public static string Name(OutputFormat format) => format switch
     {

@@ -89,12 +89,28 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
             var sessionLogger = loggers.CreateLogger<OnnxInstance>();
             var (first, provider) = OnnxSessionFactory.Create(path, backend, sessionLogger);
             sessions.Add(first);
-            var signature = ModelSignature.Read(first, manifest);
-            var (decoder, classNames) = OutputLayout.Resolve(manifest, signature.OutputName, signature.ProbedOutputShape, OnnxClassNames.FromMetadata(first.ModelMetadata.CustomMetadataMap));
+            var metadata = OnnxModelMetadata.Read(first.ModelMetadata.CustomMetadataMap);
+            var signature = ModelSignature.Read(first, manifest, metadata, out var sizeDefaulted);
+            var sized = manifest with { Input = manifest.Input with { Width = signature.Width, Height = signature.Height } };
+            var (decoder, classNames) = OutputLayout.Resolve(sized, signature.OutputName, signature.ProbedOutputShape, metadata.Names);
             if (decoder.OutputLength != signature.OutputImageLength)
             {
                 throw new ModelLoadException(
                     $"Output '{signature.OutputName}' holds {signature.OutputImageLength} values per image; the {OutputLayout.Name(decoder.Format)} decoder expects {decoder.OutputLength}.");
+            }
+
+            // What the manifest left out comes from the model or its format, and is said so.
+            var (input, conventionDefaulted) = InputConventions.Resolve(sized.Input, decoder.Format);
+            input = input with { Tensor = signature.InputName };
+            DefaultedValue[] defaulted = [.. sizeDefaulted, .. LayoutDefaults(manifest, decoder.Format, classNames, metadata, signature), .. conventionDefaulted];
+            foreach (var value in defaulted)
+            {
+                LogDefaulted(_logger, id, value.Field, value.Value, value.From);
+            }
+
+            if (metadata.ImageSize is { } exported && manifest.Input.Width is not null && (exported.Width, exported.Height) != (input.Width, input.Height))
+            {
+                LogImageSizeDiffers(_logger, id, input.Width, input.Height, exported.Width, exported.Height);
             }
 
             var postprocessor = new DetectionPostprocessor(decoder, classNames);
@@ -112,10 +128,10 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
             instances.AddRange(sessions.Select(s => new OnnxInstance(s, signature, outputs)));
             sessions.Clear();
 
-            var warmed = WarmUp(instances, inputs, signature, manifest.Input, capacity, status, cancellationToken);
+            var warmed = WarmUp(instances, inputs, signature, input, capacity, status, cancellationToken);
             var scheduler = new BatchScheduler<BatchTensor, BatchOutput>(
                 new CappedBuffers(inputs, capacity), instances, batching, time, observer, loggers.CreateLogger("Inference.Core.Scheduling.BatchScheduler"), id);
-            return new ServedModel(id, manifest, sha256, provider, signature, postprocessor, instances, scheduler, warmed, resolved.Download);
+            return new ServedModel(id, sized, input, defaulted, sha256, provider, signature, postprocessor, instances, scheduler, warmed, resolved.Download);
         }
         catch
         {
@@ -126,7 +142,7 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
     }
 
     /// <summary>Runs every instance once at every batch size, so no first request pays for allocation or kernel choice.</summary>
-    private int[] WarmUp(List<OnnxInstance> instances, BatchTensorPool inputs, ModelSignature signature, ModelInput input, int capacity, IProgress<string>? status, CancellationToken cancellationToken)
+    private int[] WarmUp(List<OnnxInstance> instances, BatchTensorPool inputs, ModelSignature signature, InputSpec input, int capacity, IProgress<string>? status, CancellationToken cancellationToken)
     {
         var sizes = signature.StaticBatchSize is { } fixedSize ? [fixedSize] : Enumerable.Range(1, capacity).ToArray();
         var pad = input.PadValue * (input.PixelScale == PixelScale.Unit ? 1f / 255f : 1f);
@@ -155,12 +171,35 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
         return sizes;
     }
 
+    /// <summary>The format and class names when the manifest left them to the model.</summary>
+    private static IEnumerable<DefaultedValue> LayoutDefaults(ModelManifest manifest, OutputFormat format, IReadOnlyList<string> classNames, OnnxModelMetadata metadata, ModelSignature signature)
+    {
+        var shape = OutputLayout.Describe(signature.ProbedOutputShape);
+        if (manifest.Format is null)
+        {
+            yield return new DefaultedValue("format", OutputLayout.Name(format), $"the shape {shape} of output '{signature.OutputName}'");
+        }
+
+        if (manifest.Classes is null)
+        {
+            yield return metadata.Names is not null
+                ? new DefaultedValue("classes", $"{classNames.Count} names", "the ONNX metadata names")
+                : new DefaultedValue("classes", $"numbers 0–{classNames.Count - 1}", $"the shape {shape} of output '{signature.OutputName}' (no names in the manifest or the metadata)");
+        }
+    }
+
     // Further instances take the provider the first one got, so a fallback to CPU is decided (and logged) once.
     private static ExecutionProviderPreference ProviderPreference(string provider) =>
         provider == OnnxSessionFactory.CudaProvider ? ExecutionProviderPreference.Cuda : ExecutionProviderPreference.Cpu;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Id} ({Name} {Version}) ready on {Provider} with {Instances} instance(s) after {Milliseconds:0} ms")]
     private static partial void LogReady(ILogger logger, string id, string name, string version, string provider, int instances, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Id}: the manifest leaves {Field} out: {Value}, from {From}")]
+    private static partial void LogDefaulted(ILogger logger, string id, string field, string value, string from);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Id}: the manifest runs the model at {Width}×{Height}, but it was exported at {ExportedWidth}×{ExportedHeight} (ONNX metadata imgsz)")]
+    private static partial void LogImageSizeDiffers(ILogger logger, string id, int width, int height, int exportedWidth, int exportedHeight);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Warmed up instance {Instance} at batch size {BatchSize} in {Milliseconds:0.0} ms")]
     private static partial void LogWarmedUp(ILogger logger, int instance, int batchSize, double milliseconds);

@@ -18,6 +18,8 @@ public sealed class ServedModel : IAsyncDisposable
     internal ServedModel(
         string id,
         ModelManifest manifest,
+        InputSpec input,
+        IReadOnlyList<DefaultedValue> defaulted,
         string sha256,
         string provider,
         ModelSignature signature,
@@ -29,6 +31,8 @@ public sealed class ServedModel : IAsyncDisposable
     {
         Id = id;
         Manifest = manifest;
+        Input = input;
+        Defaulted = defaulted;
         Sha256 = sha256;
         Provider = provider;
         Signature = signature;
@@ -53,7 +57,11 @@ public sealed class ServedModel : IAsyncDisposable
 
     public ModelSignature Signature { get; }
 
-    public ModelInput Input => Manifest.Input;
+    /// <summary>The input as it runs: the manifest's values, and the model's or its format's for what the manifest left out.</summary>
+    public InputSpec Input { get; }
+
+    /// <summary>What the manifest left out and what decided each value; logged at load and shown by <c>/v1/models</c>.</summary>
+    public IReadOnlyList<DefaultedValue> Defaulted { get; }
 
     public DetectionPostprocessor Postprocessor { get; }
 

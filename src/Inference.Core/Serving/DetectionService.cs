@@ -193,7 +193,7 @@ public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDet
     }
 
     /// <summary>What one request writes into its slot, and what the write tells it back.</summary>
-    private sealed class SlotFill(ModelInput input)
+    private sealed class SlotFill(InputSpec input)
     {
         public static readonly SlotWriter<BatchTensor, SlotFill> Write = static (batch, slot, fill) =>
         {
@@ -202,7 +202,7 @@ public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDet
             fill.PreprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         };
 
-        public ModelInput Input { get; } = input;
+        public InputSpec Input { get; } = input;
 
         public DecodedImage? Image { get; set; }
 

@@ -14,13 +14,23 @@ public sealed class ModelStore(RegistryDatabase database, DatasetStore datasets,
     private IMongoCollection<ModelDocument> Models => database.Models;
 
     /// <summary>
-    /// Registers <paramref name="draft"/> as the next version of its name. Its dataset version must exist and its
-    /// artifact must verify against S3; nothing is written unless both hold.
+    /// Registers <paramref name="draft"/>: as exactly its <see cref="ModelDocument.Version"/> when it sets one (the
+    /// version its manifest declares, so the registry and the service report the same identity), else as the next
+    /// version of its name. Its dataset version must exist and have as many classes as the model, and its artifact
+    /// must verify against S3; nothing is written unless all of that holds.
     /// </summary>
     public async Task<ModelDocument> RegisterAsync(ModelDocument draft, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(draft);
         var dataset = await datasets.GetAsync(draft.Dataset.Name, draft.Dataset.Version, cancellationToken).ConfigureAwait(false);
+        var classes = draft.Artifact.Classes;
+        if (classes.Count > 0 && classes.Count != dataset.Classes.Count)
+        {
+            throw new RegistryException(
+                RegistryFailure.InvalidArtifact,
+                $"The model has {classes.Count} classes, but dataset '{dataset.Name}' version {dataset.Version} has {dataset.Classes.Count} ({Abbreviate(dataset.Classes)}); a model registers against the dataset it was trained on.");
+        }
+
         await verifier.VerifyAsync(draft.Artifact, cancellationToken).ConfigureAwait(false);
         var stamped = draft with
         {
@@ -29,7 +39,37 @@ public sealed class ModelStore(RegistryDatabase database, DatasetStore datasets,
             ProductionTarget = null,
             CreatedAt = DateTime.UtcNow,
         };
-        return await NextVersion.InsertAsync(Models, draft.Name, version => stamped with { Version = version }, m => m.Version, cancellationToken).ConfigureAwait(false);
+        if (draft.Version <= 0)
+        {
+            return await NextVersion.InsertAsync(Models, draft.Name, version => stamped with { Version = version }, m => m.Version, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await Models.InsertOneAsync(stamped, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return stamped;
+        }
+        catch (Exception ex) when (Guard.IsDuplicateKey(ex))
+        {
+            throw new RegistryException(
+                RegistryFailure.Duplicate,
+                $"{draft.Name}@{draft.Version} is already registered; versions are immutable, so push the model as version {await NextVersionAsync(draft.Name, cancellationToken).ConfigureAwait(false)} (the next free one).",
+                ex);
+        }
+    }
+
+    /// <summary>The version a new registration of <paramref name="name"/> would get: one past the latest, or 1.</summary>
+    public async Task<int> NextVersionAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var latest = await Models.Find(m => m.Name == name).SortByDescending(m => m.Version).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        return (latest?.Version ?? 0) + 1;
+    }
+
+    /// <summary>The earliest version of <paramref name="name"/> whose weights hash to <paramref name="sha256"/>, if any: the same weights imported again.</summary>
+    public async Task<ModelDocument?> FindByWeightsAsync(string name, string sha256, CancellationToken cancellationToken = default)
+    {
+        var wanted = sha256.ToLowerInvariant();
+        return await Models.Find(m => m.Name == name && m.Artifact.Weights.Sha256 == wanted).SortBy(m => m.Version).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The given version, or the latest when <paramref name="version"/> is null.</summary>
@@ -152,6 +192,9 @@ public sealed class ModelStore(RegistryDatabase database, DatasetStore datasets,
             var from = $"withdrawn from production on {RegistryNames.Of(model.ProductionTarget!.Value)}";
             return await ChangeStatusAsync(session, model, ModelStatus.Withdrawn, null, actor, reason is null ? from : $"{reason} ({from})", cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
+
+    private static string Abbreviate(IReadOnlyList<string> names) =>
+        string.Join(", ", names.Take(6)) + (names.Count > 6 ? $", … {names.Count - 6} more" : string.Empty);
 
     private async Task<ModelDocument> ChangeStatusAsync(IClientSessionHandle session, ModelDocument model, ModelStatus to, DeploymentTarget? target, string actor, string? reason, CancellationToken cancellationToken)
     {

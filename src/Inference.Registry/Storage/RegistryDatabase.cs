@@ -59,7 +59,7 @@ public sealed class RegistryDatabase
         settings.ConnectTimeout = timeout ?? TimeSpan.FromSeconds(5);
         var client = new MongoClient(settings);
         var database = new RegistryDatabase(client, client.GetDatabase(databaseName ?? url.DatabaseName ?? DefaultDatabase));
-        await Guard.RunAsync(url, () => database.EnsureIndexesAsync(cancellationToken)).ConfigureAwait(false);
+        await Guard.RunAsync(url, database.Database.DatabaseNamespace.DatabaseName, settings.ServerSelectionTimeout, () => database.EnsureIndexesAsync(cancellationToken)).ConfigureAwait(false);
         return database;
     }
 
@@ -160,23 +160,45 @@ public sealed class RegistryDatabase
 /// <summary>Turns driver failures into registry failures with sentences.</summary>
 internal static class Guard
 {
-    public static async Task<T> RunAsync<T>(MongoUrl url, Func<Task<T>> operation)
+    /// <summary>Runs the first operation of a connection; a failure becomes one sentence naming the servers, the database and the cause.</summary>
+    public static async Task RunAsync(MongoUrl url, string database, TimeSpan timeout, Func<Task> operation)
     {
+        // Servers only: the URI itself may carry a password.
+        var where = $"MongoDB at {string.Join(", ", url.Servers)} (database '{database}')";
         try
         {
-            return await operation().ConfigureAwait(false);
+            await operation().ConfigureAwait(false);
         }
         catch (TimeoutException ex)
         {
-            throw new RegistryException(RegistryFailure.Unavailable, $"MongoDB at {string.Join(", ", url.Servers)} did not answer within the server selection timeout: {FirstLine(ex.Message)}", ex);
+            throw new RegistryException(RegistryFailure.Unavailable, $"{where} did not answer within {timeout.TotalSeconds:0} s: {Cause(ex)}.", ex);
+        }
+        catch (MongoAuthenticationException ex)
+        {
+            throw new RegistryException(RegistryFailure.Unavailable, $"{where} refused the credentials in the URI: {FirstLine(ex.Message)}", ex);
+        }
+        catch (MongoException ex)
+        {
+            throw new RegistryException(RegistryFailure.Unavailable, $"{where} failed: {FirstLine(ex.Message)}", ex);
         }
     }
 
-    public static Task RunAsync(MongoUrl url, Func<Task> operation) => RunAsync(url, async () =>
+    /// <summary>
+    /// The driver's server-selection timeout describes the cluster in one long line; the heartbeat's own exception
+    /// inside it says what actually happened.
+    /// </summary>
+    private static string Cause(TimeoutException exception)
     {
-        await operation().ConfigureAwait(false);
-        return true;
-    });
+        var text = exception.ToString();
+        return text switch
+        {
+            _ when text.Contains("Connection refused", StringComparison.OrdinalIgnoreCase) => "connection refused",
+            _ when text.Contains("Authentication failed", StringComparison.OrdinalIgnoreCase) => "authentication failed (check the user and password in the URI)",
+            _ when text.Contains("No such host", StringComparison.OrdinalIgnoreCase) || text.Contains("Name or service not known", StringComparison.OrdinalIgnoreCase) => "host not found",
+            _ when text.Contains("timed out", StringComparison.OrdinalIgnoreCase) => "the connection timed out",
+            _ => "no server could be selected",
+        };
+    }
 
     /// <summary>mongod reports a duplicate key as a write error, the test server as a command error: code 11000 either way.</summary>
     public static bool IsDuplicateKey(Exception exception) => exception switch

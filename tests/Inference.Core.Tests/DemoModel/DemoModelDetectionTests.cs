@@ -92,6 +92,38 @@ public sealed class DemoModelDetectionTests(DemoModelFixture demo) : IClassFixtu
         AssertFindsExactly(scene, result.Detections);
     }
 
+    [Theory]
+    [InlineData(85)]
+    [InlineData(70)]
+    public async Task Jpeg_scenes_keep_a_clear_margin_above_the_default_confidence(int quality)
+    {
+        foreach (var (width, height, seed) in new[] { (1280, 720, 41), (480, 800, 42), (1920, 1080, 43) })
+        {
+            var scene = SceneGenerator.Random(seed, width, height, count: 6);
+            using var image = scene.Render();
+
+            var result = await demo.Detector.DetectAsync(TestImages.Encode(image, new SixLabors.ImageSharp.Formats.Jpeg.JpegEncoder { Quality = quality }), demo.Detector.Model.DefaultOptions with { Confidence = 0.01f });
+
+            AssertFindsExactly(scene, result.Detections.Where(d => d.Confidence >= 0.25f).ToArray());
+            Assert.All(result.Detections, d => Assert.True(d.Confidence >= 0.5f, $"{d.ClassName} at {d.Box} scores only {d.Confidence:0.000} at JPEG quality {quality}."));
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData("astronaut.png")]
+    [InlineData("chelsea.png")]
+    [InlineData("coffee.png")]
+    [InlineData("rocket.jpg")]
+    public async Task On_real_photographs_nothing_comes_back_above_the_default_confidence(string photo)
+    {
+        Skip.IfNot(File.Exists(YoloxFixture.Photo(photo)), YoloxFixture.SkipReason);
+
+        var result = await demo.Detector.DetectAsync(await File.ReadAllBytesAsync(YoloxFixture.Photo(photo)));
+
+        Assert.Empty(result.Detections);
+        Assert.Equal(0.25f, demo.Detector.Model.DefaultOptions.Confidence);
+    }
+
     [Fact]
     public async Task The_committed_samples_match_their_ground_truth()
     {

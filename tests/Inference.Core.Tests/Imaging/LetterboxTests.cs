@@ -64,7 +64,7 @@ public sealed class LetterboxTests
     public void Tensor_matches_a_straightforward_bilinear_reference(int w, int h, LetterboxAnchor anchor, ChannelOrder order, PixelScale scale)
     {
         using var image = TestImages.Gradient(w, h, seed: w + h);
-        var input = new ModelInput { Width = 416, Height = 416, Anchor = anchor, ChannelOrder = order, PixelScale = scale, PadValue = 114 };
+        var input = new InputSpec { Width = 416, Height = 416, Anchor = anchor, ChannelOrder = order, PixelScale = scale, PadValue = 114 };
         var slot = new float[LetterboxTensorizer.SlotLength(input)];
 
         var transform = LetterboxTensorizer.Write(image, input, slot);
@@ -84,7 +84,7 @@ public sealed class LetterboxTests
     public void Writing_a_slot_touches_nothing_outside_it()
     {
         using var image = TestImages.Gradient(300, 200);
-        var input = new ModelInput { Width = 64, Height = 64 };
+        var input = InputConventions.For(OutputFormat.Yolov8, 64, 64);
         var length = LetterboxTensorizer.SlotLength(input);
         var batch = new float[3 * length];
         Array.Fill(batch, float.NaN);
@@ -100,7 +100,7 @@ public sealed class LetterboxTests
     public void Padding_carries_the_manifest_pad_value_in_every_channel()
     {
         using var image = new Image<Rgb24>(200, 100, new Rgb24(255, 0, 0));
-        var input = new ModelInput { Width = 100, Height = 100, PixelScale = PixelScale.Raw, PadValue = 114, ChannelOrder = ChannelOrder.Bgr };
+        var input = new InputSpec { Width = 100, Height = 100, PixelScale = PixelScale.Raw, PadValue = 114, ChannelOrder = ChannelOrder.Bgr, Anchor = LetterboxAnchor.Center };
         var slot = new float[LetterboxTensorizer.SlotLength(input)];
 
         var t = LetterboxTensorizer.Write(image, input, slot);
@@ -117,13 +117,13 @@ public sealed class LetterboxTests
     public void A_slot_too_small_is_refused()
     {
         using var image = TestImages.Gradient(10, 10);
-        var input = new ModelInput { Width = 32, Height = 32 };
+        var input = InputConventions.For(OutputFormat.Yolov8, 32, 32);
 
         Assert.Throws<ArgumentException>(() => LetterboxTensorizer.Write(image, input, new float[100]));
     }
 
     /// <summary>Per-pixel bilinear with half-pixel centres, in doubles, with no reuse or vectorisation.</summary>
-    private static float[] ReferenceTensor(Image<Rgb24> image, ModelInput input, LetterboxTransform t)
+    private static float[] ReferenceTensor(Image<Rgb24> image, InputSpec input, LetterboxTransform t)
     {
         var plane = input.Width * input.Height;
         var scale = input.PixelScale == PixelScale.Unit ? 1 / 255.0 : 1.0;
