@@ -122,7 +122,7 @@ public sealed partial class DynamicBatcher : IAsyncDisposable
 
     private BatchItem Prepare(ReadOnlyMemory<byte> image, CancellationToken cancellationToken)
     {
-        var (decoded, decodeMs) = _pipeline.Decode(image);
+        var (decoded, decodeMs) = _pipeline.Decode(image, cancellationToken);
         using (decoded)
         {
             cancellationToken.ThrowIfCancellationRequested();

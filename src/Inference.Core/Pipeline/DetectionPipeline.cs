@@ -3,11 +3,7 @@ using Inference.Core.Imaging;
 using Inference.Core.Model;
 using Inference.Core.Postprocessing;
 using Inference.Core.Telemetry;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats;
-using SixLabors.ImageSharp.Formats.Jpeg;
-using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.PixelFormats;
+using SkiaSharp;
 
 namespace Inference.Core.Pipeline;
 
@@ -39,9 +35,9 @@ public sealed class DetectionPipeline
 
     /// <summary>Decodes <paramref name="image"/> and letterboxes it straight into <paramref name="slot"/>.</summary>
     /// <exception cref="ImageDecodeException">The bytes are not an acceptable image.</exception>
-    public PreparedImage Prepare(ReadOnlyMemory<byte> image, Span<float> slot)
+    public PreparedImage Prepare(ReadOnlyMemory<byte> image, Span<float> slot, CancellationToken cancellationToken = default)
     {
-        var (decoded, decodeMs) = Decode(image);
+        var (decoded, decodeMs) = Decode(image, cancellationToken);
         using (decoded)
         {
             var (transform, preprocessMs) = Letterbox(decoded, slot);
@@ -49,15 +45,15 @@ public sealed class DetectionPipeline
         }
     }
 
-    /// <summary>Decodes with the configured limits, in a <c>decode</c> span.</summary>
+    /// <summary>Decodes with the configured limits, at the DCT scale this model's input needs, in a <c>decode</c> span.</summary>
     /// <exception cref="ImageDecodeException">The bytes are not an acceptable image.</exception>
-    public (DecodedImage Image, double Milliseconds) Decode(ReadOnlyMemory<byte> image)
+    public (DecodedImage Image, double Milliseconds) Decode(ReadOnlyMemory<byte> image, CancellationToken cancellationToken = default)
     {
         using var activity = InferenceTelemetry.Source.StartActivity("decode");
         var start = Stopwatch.GetTimestamp();
         try
         {
-            var decoded = Decoder.Decode(image);
+            var decoded = Decoder.Decode(image, ImageTarget.For(Detector.Input), cancellationToken);
             activity?.SetTag("image.width", decoded.Width).SetTag("image.height", decoded.Height).SetTag("image.format", decoded.Format);
             return (decoded, Milliseconds(start, Stopwatch.GetTimestamp()));
         }
@@ -73,7 +69,7 @@ public sealed class DetectionPipeline
     {
         ArgumentNullException.ThrowIfNull(image);
         var start = Stopwatch.GetTimestamp();
-        var transform = LetterboxTensorizer.Write(image.Pixels, Detector.Input, slot);
+        var transform = LetterboxTensorizer.Write(image, Detector.Input, slot);
         return (transform, Milliseconds(start, Stopwatch.GetTimestamp()));
     }
 
@@ -88,17 +84,18 @@ public sealed class DetectionPipeline
     }
 
     /// <summary>
-    /// Runs a small generated JPEG and PNG through every stage once, so the first real request does not pay for
-    /// compiling the decoders, the letterbox and the output decoder.
+    /// Runs a generated JPEG (large enough to take the DCT-scaled path) and a PNG through every stage once, so the
+    /// first real request does not pay for loading Skia's codecs and compiling the decode, letterbox and output
+    /// decoder paths.
     /// </summary>
     public void WarmUp()
     {
-        using var image = new Image<Rgb24>(64, 48, new Rgb24(90, 120, 150));
-        foreach (IImageEncoder encoder in new IImageEncoder[] { new JpegEncoder(), new PngEncoder() })
+        foreach (var (format, width, height) in new[] { (SKEncodedImageFormat.Jpeg, 1280, 960), (SKEncodedImageFormat.Png, 64, 48) })
         {
-            using var stream = new MemoryStream();
-            image.Save(stream, encoder);
-            Detect(stream.ToArray());
+            using var bitmap = new SKBitmap(width, height);
+            bitmap.Erase(new SKColor(90, 120, 150));
+            using var encoded = bitmap.Encode(format, 90);
+            Detect(encoded.ToArray());
         }
     }
 
@@ -167,7 +164,7 @@ public sealed class DetectionPipeline
         {
             try
             {
-                prepared[i] = Prepare(images[start + i], batch.Slot(i));
+                prepared[i] = Prepare(images[start + i], batch.Slot(i), cancellationToken);
             }
             catch (ImageDecodeException ex)
             {
