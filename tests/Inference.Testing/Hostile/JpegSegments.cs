@@ -53,4 +53,18 @@ public static class JpegSegments
         BinaryPrimitives.WriteUInt16BigEndian(copy.AsSpan(frame + 7), width);
         return copy;
     }
+
+    /// <summary>An APP1 EXIF segment holding only the orientation tag, as a camera writes it (big-endian TIFF).</summary>
+    public static byte[] ExifOrientation(ushort orientation)
+    {
+        byte[] tiff = [(byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, (byte)(orientation >> 8), (byte)orientation, 0, 0, 0, 0, 0, 0];
+        return Segment(0xE1, [.. "Exif\0\0"u8, .. tiff]);
+    }
+
+    /// <summary>The JPEG with an EXIF orientation segment right after its start-of-image marker.</summary>
+    public static byte[] WithOrientation(byte[] jpeg, ushort orientation)
+    {
+        ArgumentNullException.ThrowIfNull(jpeg);
+        return [.. jpeg.AsSpan(0, 2), .. ExifOrientation(orientation), .. jpeg.AsSpan(2)];
+    }
 }

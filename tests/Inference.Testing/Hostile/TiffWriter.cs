@@ -10,23 +10,31 @@ namespace Inference.Testing.Hostile;
 /// </summary>
 public static class TiffWriter
 {
-    public static byte[] Write(Image<Rgb24> image, ushort orientation = 1)
+    /// <param name="rowsPerStrip">Rows per strip; real files keep strips near 8 KB, so a reader reads them one by one.</param>
+    public static byte[] Write(Image<Rgb24> image, ushort orientation = 1, int rowsPerStrip = 8)
     {
         ArgumentNullException.ThrowIfNull(image);
+        var rowBytes = image.Width * 3;
+        var strips = (image.Height + rowsPerStrip - 1) / rowsPerStrip;
+        const int DirectoryEnd = 8 + 2 + (10 * 12) + 4;
+        var bitsPerSample = DirectoryEnd;
+        var offsets = bitsPerSample + 6;
+        var counts = offsets + (4 * strips);
+        var pixels = counts + (4 * strips);
         (ushort Tag, ushort Type, uint Count, uint Value)[] entries =
         [
             (256, 4, 1, (uint)image.Width),
             (257, 4, 1, (uint)image.Height),
-            (258, 3, 3, 134), // bits per sample: three shorts after the directory
+            (258, 3, 3, (uint)bitsPerSample),
             (259, 3, 1, 1), // no compression
             (262, 3, 1, 2), // RGB
-            (273, 4, 1, 140), // the single strip's offset
+            (273, 4, (uint)strips, strips == 1 ? (uint)pixels : (uint)offsets),
             (274, 3, 1, orientation),
             (277, 3, 1, 3),
-            (278, 4, 1, (uint)image.Height),
-            (279, 4, 1, (uint)(image.Width * image.Height * 3)),
+            (278, 4, 1, (uint)rowsPerStrip),
+            (279, 4, (uint)strips, strips == 1 ? (uint)(rowBytes * image.Height) : (uint)counts),
         ];
-        var tiff = new byte[140 + (image.Width * image.Height * 3)];
+        var tiff = new byte[pixels + (rowBytes * image.Height)];
         "II*\0"u8.CopyTo(tiff);
         BinaryPrimitives.WriteUInt32LittleEndian(tiff.AsSpan(4), 8);
         BinaryPrimitives.WriteUInt16LittleEndian(tiff.AsSpan(8), (ushort)entries.Length);
@@ -48,10 +56,17 @@ public static class TiffWriter
 
         for (var i = 0; i < 3; i++)
         {
-            BinaryPrimitives.WriteUInt16LittleEndian(tiff.AsSpan(134 + (2 * i)), 8);
+            BinaryPrimitives.WriteUInt16LittleEndian(tiff.AsSpan(bitsPerSample + (2 * i)), 8);
         }
 
-        image.CopyPixelDataTo(tiff.AsSpan(140));
+        for (var strip = 0; strip < strips; strip++)
+        {
+            var rows = Math.Min(rowsPerStrip, image.Height - (strip * rowsPerStrip));
+            BinaryPrimitives.WriteUInt32LittleEndian(tiff.AsSpan(offsets + (4 * strip)), (uint)(pixels + (strip * rowsPerStrip * rowBytes)));
+            BinaryPrimitives.WriteUInt32LittleEndian(tiff.AsSpan(counts + (4 * strip)), (uint)(rows * rowBytes));
+        }
+
+        image.CopyPixelDataTo(tiff.AsSpan(pixels));
         return tiff;
     }
 }
