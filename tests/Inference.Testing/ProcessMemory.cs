@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace Inference.Testing;
 
@@ -7,7 +8,7 @@ namespace Inference.Testing;
 /// GC counters never see. The peak can be reset (clear_refs "5", Linux 4.0+), so a test can measure the peak
 /// of one step.
 /// </summary>
-public static class ProcessMemory
+public static partial class ProcessMemory
 {
     private static readonly Lazy<bool> PeakResettable = new(() => TryResetPeak());
 
@@ -18,14 +19,25 @@ public static class ProcessMemory
 
     public static long PeakResidentBytes => Read("VmHWM:");
 
-    /// <summary>Makes the peak equal the current resident size.</summary>
+    /// <summary>
+    /// Makes the peak equal the current resident size, after handing freed native heap back to the system, so
+    /// memory an earlier step freed but glibc kept does not hide the next step's allocations.
+    /// </summary>
     public static void ResetPeak()
     {
+        if (OperatingSystem.IsLinux())
+        {
+            _ = MallocTrim(0);
+        }
+
         if (!TryResetPeak())
         {
             throw new InvalidOperationException("The peak resident size cannot be reset here (/proc/self/clear_refs is not writable).");
         }
     }
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
 
     private static bool TryResetPeak()
     {
