@@ -317,6 +317,22 @@ public sealed class ImageDecoderTests
         Assert.Equal(new Rgb24(0, 0, 0), partial.RgbAt(10, 255));
     }
 
+    [Theory]
+    [InlineData("bmp")]
+    [InlineData("tiff")]
+    public void Truncated_bmp_and_tiff_are_corrupt_and_decode_only_when_partial_images_are_allowed(string format)
+    {
+        using var source = TestImages.Gradient(200, 150);
+        var bytes = format == "bmp" ? TestImages.Encode(source, new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel24 }) : TiffWriter.Write(source);
+        var cut = bytes[..(bytes.Length * 2 / 3)];
+
+        var failure = Assert.Throws<ImageDecodeException>(() => Decode(cut));
+        using var partial = new ImageDecoder(new ImageLimits { AllowPartialImages = true }).Decode(cut, ImageTarget.Full, default);
+
+        Assert.Equal(ImageFailureReason.Corrupt, failure.Reason);
+        Assert.Equal((200, 150), (partial.Width, partial.Height));
+    }
+
     [Fact]
     public void A_cancelled_token_stops_before_any_work()
     {

@@ -6,7 +6,6 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
@@ -146,6 +145,16 @@ public static class HostileCorpus
                     var cut = 16 + random.Next(end - 16);
                     cases.Add(new($"truncation/{photo.Name}.{format}/at-{cut}", HostileClass.Truncation, data[..cut], ContentType(format), HostileOutcome.Fails, ImageFailureReason.Corrupt));
                 }
+            }
+        }
+
+        // BMP and TIFF store pixels after their headers; cut anywhere in the pixels.
+        foreach (var (format, data, pixels) in new[] { ("bmp", photos[0].Bmp, 54), ("tiff", photos[0].Tiff, 512) })
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                var cut = pixels + random.Next(data.Length - pixels - 64);
+                cases.Add(new($"truncation/{photos[0].Name}.{format}/at-{cut}", HostileClass.Truncation, data[..cut], ContentType(format), HostileOutcome.Fails, ImageFailureReason.Corrupt));
             }
         }
     }
@@ -604,7 +613,7 @@ public static class HostileCorpus
                 TestImages.Encode(image, new PngEncoder { InterlaceMethod = PngInterlaceMode.Adam7 }),
                 SkiaEncoding.WebP(small, quality: 75, lossless: true),
                 TestImages.Encode(small, new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel24 }),
-                TestImages.Encode(small, new TiffEncoder()));
+                TiffWriter.Write(small));
         }
     }
 }

@@ -94,11 +94,12 @@ public static class HostileRunner
 
         // Where /proc cannot be reset the resident figure stays 0; time and managed memory are still measured.
         var measurePeak = ProcessMemory.CanMeasurePeak;
-        var resident = ProcessMemory.ResidentBytes;
         if (measurePeak)
         {
             ProcessMemory.ResetPeak();
         }
+
+        var resident = ProcessMemory.ResidentBytes;
 
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();

@@ -17,6 +17,14 @@ internal static class TiffStructure
 
         limits.EnsureWithin(tags.Width, tags.Height);
 
+        // ImageSharp fills strips that are missing with zeros and reports success; a cut file must not pass.
+        if (tags.DataEnd > data.Length && !limits.AllowPartialImages)
+        {
+            throw new ImageDecodeException(
+                ImageFailureReason.Corrupt,
+                $"The TIFF is truncated: its strips end at byte {(tags.DataEnd == long.MaxValue ? "(unreadable)" : tags.DataEnd)} and {data.Length} bytes arrived.");
+        }
+
         // ImageSharp builds the whole image, then it is copied into our pixels; strips come and go on the way.
         return new ImageHeader
         {
