@@ -13,3 +13,9 @@ public enum ImageOrientation
     RightBottom = 7,
     LeftBottom = 8,
 }
+
+internal static class ImageOrientations
+{
+    /// <summary>The four orientations (5–8) that turn the image a quarter, so upright width and height swap.</summary>
+    public static bool SwapsAxes(this ImageOrientation orientation) => orientation >= ImageOrientation.LeftTop;
+}

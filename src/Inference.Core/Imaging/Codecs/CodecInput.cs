@@ -48,9 +48,6 @@ internal sealed unsafe class CodecInput : SKAbstractManagedStream
         }
     }
 
-    /// <summary>Bytes handed to the codec so far, for tests and diagnostics.</summary>
-    public long BytesRead { get; private set; }
-
     protected override IntPtr OnRead(IntPtr buffer, IntPtr size)
     {
         try
@@ -60,9 +57,7 @@ internal sealed unsafe class CodecInput : SKAbstractManagedStream
                 return IntPtr.Zero;
             }
 
-            var copied = Copy(buffer, (long)size, advance: true);
-            BytesRead += copied;
-            return new IntPtr(copied);
+            return new IntPtr(Copy(buffer, (long)size, advance: true));
         }
         catch (Exception)
         {

@@ -15,7 +15,7 @@ internal readonly record struct DecodePlan(int Eighths, int StoredWidth, int Sto
     {
         var eighths = header.DctScalable ? SmallestCoveringEighths(header, target) : 8;
         var (storedWidth, storedHeight) = Scaled(header.Width, header.Height, eighths);
-        var (width, height) = PixelOrientation.SwapsAxes(header.Orientation) ? (storedHeight, storedWidth) : (storedWidth, storedHeight);
+        var (width, height) = header.Orientation.SwapsAxes() ? (storedHeight, storedWidth) : (storedWidth, storedHeight);
         var pixels = (long)storedWidth * storedHeight * BytesPerPixel;
 
         // Turning the image needs the stored and the upright copy at once.

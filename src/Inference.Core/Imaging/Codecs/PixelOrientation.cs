@@ -6,8 +6,6 @@ namespace Inference.Core.Imaging.Codecs;
 /// </summary>
 internal static class PixelOrientation
 {
-    public static bool SwapsAxes(ImageOrientation orientation) => orientation >= ImageOrientation.LeftTop;
-
     /// <summary>
     /// Writes the upright image of a <paramref name="width"/>×<paramref name="height"/> stored image into
     /// <paramref name="destination"/>, which is height×width when the orientation turns the image a quarter.

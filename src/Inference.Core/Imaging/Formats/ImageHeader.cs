@@ -26,5 +26,5 @@ internal sealed class ImageHeader
     public bool DctScalable { get; init; }
 
     /// <summary>Width × height after orientation.</summary>
-    public (int Width, int Height) Oriented => Orientation >= ImageOrientation.LeftTop ? (Height, Width) : (Width, Height);
+    public (int Width, int Height) Oriented => Orientation.SwapsAxes() ? (Height, Width) : (Width, Height);
 }
