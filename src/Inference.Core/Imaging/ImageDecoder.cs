@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Inference.Core.Imaging.Codecs;
 using Inference.Core.Imaging.Formats;
 
@@ -74,6 +75,7 @@ public sealed class ImageDecoder
         catch (Exception ex) when (ex is not (ImageDecodeException or OperationCanceledException or InvalidOperationException))
         {
             // Codecs can throw anything on hostile input; all of it is the client's bad data, not a server fault.
+            // InvalidOperationException stays a 500: it is our plan disagreeing with the codec, a bug.
             throw new ImageDecodeException(ImageFailureReason.Corrupt, $"The {header.Format.Name()} data could not be decoded: {ex.Message}", ex);
         }
         finally
@@ -91,11 +93,11 @@ public sealed class ImageDecoder
 
         var upright = PixelBuffer.Rent(stored.Length);
         PixelOrientation.Apply(
-            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(stored.Span),
+            MemoryMarshal.Cast<byte, uint>(stored.Span),
             plan.StoredWidth,
             plan.StoredHeight,
             orientation,
-            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(upright.Span));
+            MemoryMarshal.Cast<byte, uint>(upright.Span));
         return upright;
     }
 
