@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Inference.Core.Imaging;
 using Microsoft.ML.OnnxRuntime;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Inference.HttpBenchmark;
 
@@ -15,7 +13,7 @@ internal static class RawOrtThroughput
         var input = subject.Input;
         var slot = LetterboxTensorizer.SlotLength(input);
         var tensor = new float[batch * slot];
-        using (var image = Image.Load<Rgb24>(subject.Jpegs[0]))
+        using (var image = new ImageDecoder().Decode(subject.Jpegs[0], ImageTarget.For(input), default))
         {
             for (var i = 0; i < batch; i++)
             {

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Inference.Api.Tests.Support;
 using Inference.DemoModel;
 using Inference.Testing;
+using Inference.Testing.Hostile;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -36,6 +37,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime
             { "bomb header", TestImages.PngHeaderOnly(100_000, 100_000), "image/png", HttpStatusCode.UnprocessableEntity, "image-too-large" },
             { "over the pixel limit", TestImages.Png(new Image<Rgb24>(2100, 2000)), "image/png", HttpStatusCode.UnprocessableEntity, "image-too-large" },
             { "HEIC", [0, 0, 0, 24, .. "ftypheic"u8, 0, 0, 0, 0, .. "mif1heic"u8], "image/heic", HttpStatusCode.UnsupportedMediaType, "unsupported-image" },
+            { "3000-scan progressive JPEG", HostileCorpus.ProgressiveScanFlood(1000, 1000, 3000), "image/jpeg", HttpStatusCode.UnprocessableEntity, "image-too-complex" },
         };
     }
 

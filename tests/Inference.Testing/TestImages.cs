@@ -39,37 +39,5 @@ public static class TestImages
         where TPixel : unmanaged, IPixel<TPixel> => Encode(image, new PngEncoder());
 
     /// <summary>A valid PNG signature and IHDR declaring any size, followed by nothing: a decompression bomb's header.</summary>
-    public static byte[] PngHeaderOnly(uint width, uint height)
-    {
-        var ihdr = new byte[17];
-        "IHDR"u8.CopyTo(ihdr);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(4), width);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(8), height);
-        ihdr[12] = 8; // bit depth
-        ihdr[13] = 2; // truecolour
-        using var stream = new MemoryStream();
-        stream.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        stream.Write([0, 0, 0, 13]);
-        stream.Write(ihdr);
-        var crc = new byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(ihdr));
-        stream.Write(crc);
-        return stream.ToArray();
-    }
-
-    // PNG chunk CRC (ISO 3309). Hand-written: a dozen lines beat a package for one test helper.
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
-    }
+    public static byte[] PngHeaderOnly(uint width, uint height) => Hostile.PngChunks.File(Hostile.PngChunks.Header(width, height));
 }

@@ -87,6 +87,7 @@ public static class ProblemCatalog
             ImageFailureReason.NotAnImage => (400, "not-an-image", "The body is not an image"),
             ImageFailureReason.Unsupported => (415, "unsupported-image", "Unsupported image format"),
             ImageFailureReason.TooLarge => (422, "image-too-large", "Image too large"),
+            ImageFailureReason.TooComplex => (422, "image-too-complex", "Image too costly to decode"),
             _ => (422, "corrupt-image", "Corrupt image"),
         };
         return new Problem(status, code, title, failure.Message) { ImageIndex = failure.ImageIndex };

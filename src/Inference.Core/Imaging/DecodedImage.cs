@@ -1,25 +1,54 @@
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
+using Inference.Core.Imaging.Codecs;
 
 namespace Inference.Core.Imaging;
 
-/// <summary>An upright 8-bit RGB image, owned by the caller until disposed.</summary>
+/// <summary>
+/// An upright image in pooled memory, owned by the caller until disposed: 8-bit RGBA (alpha unpremultiplied and
+/// ignored downstream, as PIL's convert("RGB") drops it), rows top-down with no padding. After a DCT-scaled
+/// decode it holds fewer pixels than the original; <see cref="SourceWidth"/>×<see cref="SourceHeight"/> stays the
+/// original size after EXIF orientation, the space every box is reported in.
+/// </summary>
 public sealed class DecodedImage : IDisposable
 {
-    internal DecodedImage(Image<Rgb24> pixels, string format)
+    public const int BytesPerPixel = DecodePlan.BytesPerPixel;
+
+    private PixelBuffer? _pixels;
+
+    internal DecodedImage(PixelBuffer pixels, int width, int height, int sourceWidth, int sourceHeight, string format)
     {
-        Pixels = pixels;
+        _pixels = pixels;
+        Width = width;
+        Height = height;
+        SourceWidth = sourceWidth;
+        SourceHeight = sourceHeight;
         Format = format;
     }
-
-    public Image<Rgb24> Pixels { get; }
 
     /// <summary>The container format that was decoded, e.g. "JPEG".</summary>
     public string Format { get; }
 
-    public int Width => Pixels.Width;
+    /// <summary>Width of the pixels held.</summary>
+    public int Width { get; }
 
-    public int Height => Pixels.Height;
+    /// <summary>Height of the pixels held.</summary>
+    public int Height { get; }
 
-    public void Dispose() => Pixels.Dispose();
+    /// <summary>Width of the original image after orientation.</summary>
+    public int SourceWidth { get; }
+
+    /// <summary>Height of the original image after orientation.</summary>
+    public int SourceHeight { get; }
+
+    public int RowBytes => Width * BytesPerPixel;
+
+    /// <summary>All rows, RGBA; valid until <see cref="Dispose"/>.</summary>
+    public ReadOnlySpan<byte> Pixels => (_pixels ?? throw new ObjectDisposedException(nameof(DecodedImage))).Span[..(RowBytes * Height)];
+
+    public ReadOnlySpan<byte> Row(int y) => Pixels.Slice(y * RowBytes, RowBytes);
+
+    public void Dispose()
+    {
+        _pixels?.Dispose();
+        _pixels = null;
+    }
 }

@@ -1,182 +1,143 @@
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats;
-using SixLabors.ImageSharp.Formats.Bmp;
-using SixLabors.ImageSharp.Formats.Gif;
-using SixLabors.ImageSharp.Formats.Jpeg;
-using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.Formats.Tiff;
-using SixLabors.ImageSharp.Formats.Webp;
-using SixLabors.ImageSharp.Memory;
-using SixLabors.ImageSharp.Metadata;
-using SixLabors.ImageSharp.Metadata.Profiles.Exif;
-using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
+using System.Runtime.InteropServices;
+using Inference.Core.Imaging.Codecs;
+using Inference.Core.Imaging.Formats;
 
 namespace Inference.Core.Imaging;
 
 /// <summary>
-/// Turns untrusted bytes into an upright 8-bit RGB image. The header is identified first and checked against
-/// <see cref="ImageLimits"/>, so a decompression bomb is refused before a pixel buffer exists.
-/// Every failure is an <see cref="ImageDecodeException"/>; nothing else escapes.
+/// Turns untrusted bytes into an upright RGBA image within <see cref="ImageLimits"/>. The signature picks a
+/// structure check that reads the header and markers in C# before any codec runs: size limits, scan and
+/// segment caps, and which bytes the codec is shown (never metadata, never frames after the first). Then Skia
+/// decodes the web formats and ImageSharp decodes TIFF, under a time budget and the caller's token, at the
+/// smallest JPEG DCT scale that still covers the <see cref="ImageTarget"/>. Every failure is an
+/// <see cref="ImageDecodeException"/>; the only other exception is <see cref="OperationCanceledException"/>
+/// when the caller's token fired.
 /// </summary>
 public sealed class ImageDecoder
 {
-    private const int BytesPerPixelWorstCase = 8; // 16-bit RGBA intermediates
-    private readonly Configuration _configuration;
+    private readonly TimeProvider _time;
+    private readonly ImageSharpTiffCodec _tiff;
 
-    public ImageDecoder(ImageLimits? limits = null)
+    public ImageDecoder(ImageLimits? limits = null, TimeProvider? timeProvider = null)
     {
         Limits = limits ?? ImageLimits.Default;
-        if (Limits.Validate() is { } problem)
+        // The same generated validator the hosts run at start-up, for decoders built in code.
+        if (new Hosting.ImageLimitsValidator().Validate(null, Limits) is { Failed: true } invalid)
         {
-            throw new ArgumentException(problem, nameof(limits));
+            throw new ArgumentException(invalid.FailureMessage, nameof(limits));
         }
 
-        _configuration = CreateConfiguration(Limits);
+        _time = timeProvider ?? TimeProvider.System;
+        _tiff = new ImageSharpTiffCodec(Limits);
     }
 
     public ImageLimits Limits { get; }
 
-    /// <summary>Formats this decoder accepts, by ImageSharp's name.</summary>
-    public static IReadOnlyList<string> SupportedFormats { get; } = ["JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF"];
+    /// <summary>Formats this decoder accepts, by the names <see cref="DecodedImage.Format"/> reports.</summary>
+    public static IReadOnlyList<string> SupportedFormats { get; } = ["JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF"];
 
-    public DecodedImage Decode(ReadOnlyMemory<byte> data)
+    /// <summary>
+    /// Reads the header only (no pixel is decoded, nothing large is allocated) and says what
+    /// <see cref="Decode"/> would produce for <paramref name="target"/> and how much memory it would take.
+    /// </summary>
+    /// <exception cref="ImageDecodeException">Not an image, an unsupported format, over the limits, or a broken structure.</exception>
+    public ImageProbe Probe(ReadOnlySpan<byte> data, ImageTarget target)
     {
-        var format = DetectFormat(data.Span);
-        var (width, height) = IdentifySize(data, format);
-        CheckLimits(width, height);
+        var header = ReadHeader(data);
+        var plan = DecodePlan.For(header, target);
+        var (sourceWidth, sourceHeight) = header.Oriented;
+        return new ImageProbe(header.Format.Name(), sourceWidth, sourceHeight, plan.Width, plan.Height, header.Orientation, plan.Bytes);
+    }
 
-        Image<Rgb24>? image = null;
+    /// <exception cref="ImageDecodeException">The bytes are not an acceptable image, or decoding ran out of budget.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public DecodedImage Decode(ReadOnlyMemory<byte> data, ImageTarget target, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var header = ReadHeader(data.Span);
+        var plan = DecodePlan.For(header, target);
+        var budget = new DecodeBudget(_time, Limits.DecodeTimeout, cancellationToken);
+        PixelBuffer? stored = null;
         try
         {
-            image = Image.Load<Rgb24>(_configuration, data.Span);
-            ApplyExifOrientation(image);
-            var decoded = new DecodedImage(image, format.Name.ToUpperInvariant());
-            image = null;
-            return decoded;
+            stored = header.Format == ImageFormat.Tiff
+                ? _tiff.Decode(data, header, budget)
+                : SkiaCodec.Decode(data, header, plan, budget, Limits.AllowPartialImages);
+            var upright = Orient(stored, plan, header.Orientation);
+            if (!ReferenceEquals(upright, stored))
+            {
+                stored.Dispose();
+            }
+
+            stored = null;
+            var (sourceWidth, sourceHeight) = header.Oriented;
+            return new DecodedImage(upright, plan.Width, plan.Height, sourceWidth, sourceHeight, header.Format.Name());
         }
-        catch (Exception ex) when (ex is not ImageDecodeException)
+        catch (Exception ex) when (ex is not (ImageDecodeException or OperationCanceledException or InvalidOperationException))
         {
-            throw Classify(ex, format.Name);
+            // Codecs can throw anything on hostile input; all of it is the client's bad data, not a server fault.
+            // InvalidOperationException stays a 500: it is our plan disagreeing with the codec, a bug.
+            throw new ImageDecodeException(ImageFailureReason.Corrupt, $"The {header.Format.Name()} data could not be decoded: {ex.Message}", ex);
         }
         finally
         {
-            image?.Dispose();
+            stored?.Dispose();
         }
     }
 
-    private IImageFormat DetectFormat(ReadOnlySpan<byte> data)
+    private static PixelBuffer Orient(PixelBuffer stored, DecodePlan plan, ImageOrientation orientation)
+    {
+        if (orientation == ImageOrientation.TopLeft)
+        {
+            return stored;
+        }
+
+        var upright = PixelBuffer.Rent(stored.Length);
+        PixelOrientation.Apply(
+            MemoryMarshal.Cast<byte, uint>(stored.Span),
+            plan.StoredWidth,
+            plan.StoredHeight,
+            orientation,
+            MemoryMarshal.Cast<byte, uint>(upright.Span));
+        return upright;
+    }
+
+    private ImageHeader ReadHeader(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty)
         {
             throw new ImageDecodeException(ImageFailureReason.NotAnImage, "The body is empty.");
         }
 
-        var format = Image.DetectFormat(_configuration, data);
-        if (format is not null)
-        {
-            return format;
-        }
-
-        if (UnsupportedFormatSignatures.Identify(data) is { } unsupported)
-        {
-            throw new ImageDecodeException(
-                ImageFailureReason.Unsupported,
-                $"{unsupported} images are not supported; send {string.Join(", ", SupportedFormats)}.");
-        }
-
-        throw new ImageDecodeException(
-            ImageFailureReason.NotAnImage,
-            $"The data is not a recognised image ({data.Length} bytes, no JPEG, PNG, WebP, BMP, GIF or TIFF signature).");
-    }
-
-    private (int Width, int Height) IdentifySize(ReadOnlyMemory<byte> data, IImageFormat format)
-    {
+        var format = ImageSignature.Identify(data) ?? throw Unrecognised(data);
+        ImageHeader header;
         try
         {
-            using var stream = AsStream(data);
-            var info = Image.Identify(_configuration, stream, out _)
-                ?? throw new ImageDecodeException(ImageFailureReason.Corrupt, $"The {format.Name} header could not be read.");
-            return (info.Width, info.Height);
-        }
-        catch (Exception ex) when (ex is not ImageDecodeException)
-        {
-            throw Classify(ex, format.Name);
-        }
-    }
-
-    private void CheckLimits(int width, int height)
-    {
-        if (width <= 0 || height <= 0)
-        {
-            throw new ImageDecodeException(ImageFailureReason.Corrupt, $"The header declares an empty image ({width}×{height}).");
-        }
-
-        if (width > Limits.MaxSide || height > Limits.MaxSide)
-        {
-            throw new ImageDecodeException(
-                ImageFailureReason.TooLarge,
-                $"The image is {width}×{height}; the longest side allowed is {Limits.MaxSide} pixels.");
-        }
-
-        var pixels = (long)width * height;
-        if (pixels > Limits.MaxPixels)
-        {
-            throw new ImageDecodeException(
-                ImageFailureReason.TooLarge,
-                $"The image is {width}×{height} ({pixels / 1e6:0.#} MP); at most {Limits.MaxPixels / 1e6:0.#} MP is allowed.");
-        }
-    }
-
-    private static void ApplyExifOrientation(Image<Rgb24> image)
-    {
-        // AutoOrient costs a full copy for rotations, so skip it for the common upright case.
-        var orientation = image.Metadata.ExifProfile?.GetValue(ExifTag.Orientation)?.Value;
-        if (orientation is > ExifOrientationMode.TopLeft and <= ExifOrientationMode.LeftBottom)
-        {
-            image.Mutate(x => x.AutoOrient());
-        }
-    }
-
-    private static ImageDecodeException Classify(Exception ex, string format) => ex switch
-    {
-        UnknownImageFormatException => new(ImageFailureReason.NotAnImage, $"The data is not a readable {format} image.", ex),
-        InvalidImageContentException => new(ImageFailureReason.Corrupt, $"The {format} data is corrupt or truncated: {ex.Message}", ex),
-        NotSupportedException => new(ImageFailureReason.Unsupported, $"This {format} variant is not supported: {ex.Message}", ex),
-        InvalidMemoryOperationException => new(ImageFailureReason.TooLarge, $"The {format} image needs more memory than allowed.", ex),
-
-        // Decoders can throw anything on hostile input (index errors in a broken Huffman table, for instance);
-        // all of those are the client's bad data, not a server fault.
-        _ => new(ImageFailureReason.Corrupt, $"The {format} data could not be decoded: {ex.Message}", ex),
-    };
-
-    private static MemoryStream AsStream(ReadOnlyMemory<byte> data) =>
-        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment) && segment.Array is not null
-            ? new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false)
-            : new MemoryStream(data.ToArray(), writable: false);
-
-    private static Configuration CreateConfiguration(ImageLimits limits)
-    {
-        var configuration = new Configuration(
-            new JpegConfigurationModule(),
-            new PngConfigurationModule(),
-            new WebpConfigurationModule(),
-            new BmpConfigurationModule(),
-            new GifConfigurationModule(),
-            new TiffConfigurationModule())
-        {
-            // Requests already run in parallel; nested parallelism inside one decode only adds contention.
-            MaxDegreeOfParallelism = 1,
-            MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
+            header = format switch
             {
-                // Second line of defence behind the header check: no single buffer beyond the largest legal image.
-                AllocationLimitMegabytes = (int)Math.Min(int.MaxValue, (limits.MaxPixels * BytesPerPixelWorstCase >> 20) + 64),
-            }),
-        };
+                ImageFormat.Jpeg => JpegStructure.Read(data, Limits),
+                ImageFormat.Png => PngStructure.Read(data, Limits),
+                ImageFormat.Gif => GifStructure.Read(data, Limits),
+                ImageFormat.WebP => WebPStructure.Read(data, Limits),
+                ImageFormat.Bmp => BmpStructure.Read(data, Limits),
+                _ => TiffStructure.Read(data, Limits),
+            };
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            // A length field pointing past the data that a check above missed; the data is broken either way.
+            throw new ImageDecodeException(ImageFailureReason.Corrupt, $"The {format.Name()} structure is cut off or inconsistent.", ex);
+        }
 
-        // Multi-frame containers: only the first frame is ever decoded, so a 1000-frame GIF costs one frame.
-        configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
-        configuration.ImageFormatsManager.SetDecoder(TiffFormat.Instance, new TiffDecoder { DecodingMode = FrameDecodingMode.First });
-        return configuration;
+        return header;
     }
+
+    private static ImageDecodeException Unrecognised(ReadOnlySpan<byte> data) =>
+        UnsupportedFormatSignatures.Identify(data) is { } unsupported
+            ? new ImageDecodeException(
+                ImageFailureReason.Unsupported,
+                $"{unsupported} images are not supported; send {string.Join(", ", SupportedFormats)}.")
+            : new ImageDecodeException(
+                ImageFailureReason.NotAnImage,
+                $"The data is not a recognised image ({data.Length} bytes, no JPEG, PNG, WebP, GIF, BMP or TIFF signature).");
 }

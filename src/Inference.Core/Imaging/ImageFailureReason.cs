@@ -14,4 +14,10 @@ public enum ImageFailureReason
 
     /// <summary>A recognised format (or a feature of one) that this service does not decode.</summary>
     Unsupported,
+
+    /// <summary>
+    /// Decoding would cost more than the budget allows: the time budget ran out, or the structure (scan or
+    /// marker count) is far beyond what any encoder writes.
+    /// </summary>
+    TooComplex,
 }

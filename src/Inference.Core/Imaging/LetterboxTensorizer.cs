@@ -4,21 +4,21 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Inference.Core.Model;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Advanced;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Inference.Core.Imaging;
 
 /// <summary>
-/// Letterboxes an RGB image straight into one NCHW float32 slot of a batch tensor: bilinear resize (half-pixel
+/// Letterboxes a decoded image straight into one NCHW float32 slot of a batch tensor: bilinear resize (half-pixel
 /// centres, as OpenCV's INTER_LINEAR), channel order, pixel scale and padding in a single pass, with no
-/// intermediate resized image. Hand-written because ImageSharp's resize produces an image, not planar floats,
-/// and a second copy per request is exactly what the hot path must avoid.
+/// intermediate resized image. Hand-written because a library resize produces an image, not planar floats,
+/// and a second copy per request is exactly what the hot path must avoid. The letterbox geometry comes from the
+/// image's original size, the samples from the pixels it holds (fewer after a DCT-scaled decode), so the returned
+/// transform maps boxes back to original pixels either way.
 /// </summary>
 public static class LetterboxTensorizer
 {
     private const int Channels = 3;
+    private const int PixelBytes = DecodedImage.BytesPerPixel;
 
     public static int SlotLength(InputSpec input)
     {
@@ -28,7 +28,7 @@ public static class LetterboxTensorizer
 
     public static int SlotLength(int width, int height) => Channels * width * height;
 
-    public static LetterboxTransform Write(Image<Rgb24> image, InputSpec input, Span<float> slot)
+    public static LetterboxTransform Write(DecodedImage image, InputSpec input, Span<float> slot)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(input);
@@ -38,7 +38,7 @@ public static class LetterboxTensorizer
             throw new ArgumentException($"The slot holds {slot.Length} floats; {Channels * planeLength} are needed.", nameof(slot));
         }
 
-        var transform = LetterboxTransform.Compute(image.Width, image.Height, input);
+        var transform = LetterboxTransform.Compute(image.SourceWidth, image.SourceHeight, input);
         var scale = input.PixelScale == PixelScale.Unit ? 1f / 255f : 1f;
         var (first, third) = input.ChannelOrder == ChannelOrder.Rgb ? (0, 2) : (2, 0);
         var r = slot.Slice(first * planeLength, planeLength);
@@ -75,11 +75,11 @@ public static class LetterboxTensorizer
         }
     }
 
-    private static void ResizeInto(Image<Rgb24> image, Span<float> r, Span<float> g, Span<float> b, int width, in LetterboxTransform t, float scale)
+    private static void ResizeInto(DecodedImage image, Span<float> r, Span<float> g, Span<float> b, int width, in LetterboxTransform t, float scale)
     {
         var srcWidth = image.Width;
         var srcHeight = image.Height;
-        var rowLength = srcWidth * Channels;
+        var rowLength = srcWidth * PixelBytes;
         var cw = t.ContentWidth;
 
         var x0 = ArrayPool<int>.Shared.Rent(cw);
@@ -148,8 +148,8 @@ public static class LetterboxTensorizer
         for (var x = 0; x < contentWidth; x++)
         {
             var (left, right, weight) = Tap((x + 0.5) * xScale - 0.5, srcWidth);
-            x0[x] = left * Channels;
-            x1[x] = right * Channels;
+            x0[x] = left * PixelBytes;
+            x1[x] = right * PixelBytes;
             wx[x] = weight;
         }
     }
@@ -170,10 +170,9 @@ public static class LetterboxTensorizer
         return (low, low + 1, (float)(position - low));
     }
 
-    private static void LoadRow(Image<Rgb24> image, int y, Span<float> destination, float scale)
+    private static void LoadRow(DecodedImage image, int y, Span<float> destination, float scale)
     {
-        var bytes = MemoryMarshal.AsBytes(image.DangerousGetPixelRowMemory(y).Span);
-        WidenBytes(bytes, destination);
+        WidenBytes(image.Row(y), destination);
         if (scale != 1f)
         {
             TensorPrimitives.Multiply(destination, scale, destination);

@@ -6,11 +6,7 @@ using Inference.Core.Postprocessing;
 using Inference.Core.Repository;
 using Inference.Core.Scheduling;
 using Inference.Core.Telemetry;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats;
-using SixLabors.ImageSharp.Formats.Jpeg;
-using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.PixelFormats;
+using SkiaSharp;
 
 namespace Inference.Core.Serving;
 
@@ -87,12 +83,14 @@ public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDet
     {
         ArgumentNullException.ThrowIfNull(model);
         var copies = Math.Min(model.Scheduler.MaxBatchSize, model.Scheduler.Options.MaxQueue);
-        using var image = new Image<Rgb24>(64, 48, new Rgb24(90, 120, 150));
-        foreach (IImageEncoder encoder in new IImageEncoder[] { new JpegEncoder(), new PngEncoder() })
+
+        // A JPEG large enough to take the DCT-scaled path, and a small PNG.
+        foreach (var (format, width, height) in new[] { (SKEncodedImageFormat.Jpeg, 1280, 960), (SKEncodedImageFormat.Png, 64, 48) })
         {
-            using var stream = new MemoryStream();
-            await image.SaveAsync(stream, encoder, cancellationToken).ConfigureAwait(false);
-            ReadOnlyMemory<byte> bytes = stream.ToArray();
+            using var bitmap = new SKBitmap(width, height);
+            bitmap.Erase(new SKColor(90, 120, 150));
+            using var encoded = bitmap.Encode(format, 90);
+            ReadOnlyMemory<byte> bytes = encoded.ToArray();
             await DetectManyAsync(model, [.. Enumerable.Repeat(bytes, copies)], model.DefaultOptions, observed: false, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -126,8 +124,14 @@ public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDet
     {
         var decodeStart = _time.GetTimestamp();
         var fill = new SlotFill(model.Input);
+        var target = ImageTarget.For(model.Input);
+
+        // The header says what the decode will allocate before any pixel exists; the gate admits it against the
+        // decode memory budget and the core count, and holds it until the pixels are in the slot and given back.
+        var probe = decoder.Probe(image.Span, target);
         Task<SlotResult<BatchOutput>> pending;
-        using (var decoded = await DecodeAsync(image, cancellationToken).ConfigureAwait(false))
+        using (await gate.EnterAsync(probe.DecodeBytes, cancellationToken).ConfigureAwait(false))
+        using (var decoded = Decode(image, target, cancellationToken))
         {
             fill.Image = decoded;
             fill.DecodeMs = _time.GetElapsedTime(decodeStart).TotalMilliseconds;
@@ -158,17 +162,19 @@ public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDet
         {
             observer?.ImageServed(model.Id, timings);
         }
+
         return new DetectionResult(fill.Transform.SourceWidth, fill.Transform.SourceHeight, detections, timings);
     }
 
-    private async Task<DecodedImage> DecodeAsync(ReadOnlyMemory<byte> image, CancellationToken cancellationToken)
+    /// <summary>Decodes within the decoder's budget and the request's token, in a <c>decode</c> span.</summary>
+    private DecodedImage Decode(ReadOnlyMemory<byte> image, ImageTarget target, CancellationToken cancellationToken)
     {
-        using var lease = await gate.EnterAsync(0, cancellationToken).ConfigureAwait(false);
         using var activity = InferenceTelemetry.Source.StartActivity("decode");
         try
         {
-            var decoded = decoder.Decode(image);
-            activity?.SetTag("image.width", decoded.Width).SetTag("image.height", decoded.Height).SetTag("image.format", decoded.Format);
+            var decoded = decoder.Decode(image, target, cancellationToken);
+            activity?.SetTag("image.width", decoded.SourceWidth).SetTag("image.height", decoded.SourceHeight)
+                .SetTag("image.decoded_width", decoded.Width).SetTag("image.format", decoded.Format);
             return decoded;
         }
         catch (ImageDecodeException ex)
@@ -198,7 +204,7 @@ public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDet
         public static readonly SlotWriter<BatchTensor, SlotFill> Write = static (batch, slot, fill) =>
         {
             var start = Stopwatch.GetTimestamp();
-            fill.Transform = LetterboxTensorizer.Write(fill.Image!.Pixels, fill.Input, batch.Slot(slot));
+            fill.Transform = LetterboxTensorizer.Write(fill.Image!, fill.Input, batch.Slot(slot));
             fill.PreprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         };
 

@@ -9,6 +9,8 @@ namespace Inference.Core.Tests.Imaging;
 
 public sealed class LetterboxTests
 {
+    private static readonly ImageDecoder Decoder = new();
+
     [Theory]
     [InlineData(640, 480, LetterboxAnchor.Center, 640, 480, 0, 80)]
     [InlineData(640, 480, LetterboxAnchor.TopLeft, 640, 480, 0, 0)]
@@ -63,7 +65,7 @@ public sealed class LetterboxTests
     [MemberData(nameof(Layouts))]
     public void Tensor_matches_a_straightforward_bilinear_reference(int w, int h, LetterboxAnchor anchor, ChannelOrder order, PixelScale scale)
     {
-        using var image = TestImages.Gradient(w, h, seed: w + h);
+        using var image = Decoded(TestImages.Gradient(w, h, seed: w + h));
         var input = new InputSpec { Width = 416, Height = 416, Anchor = anchor, ChannelOrder = order, PixelScale = scale, PadValue = 114 };
         var slot = new float[LetterboxTensorizer.SlotLength(input)];
 
@@ -81,9 +83,26 @@ public sealed class LetterboxTests
     }
 
     [Fact]
+    public void A_dct_scaled_image_is_letterboxed_by_its_original_size_and_maps_boxes_back_to_it()
+    {
+        using var photo = TestImages.Gradient(1600, 1200);
+        var input = InputConventions.For(OutputFormat.Yolov8, 416, 416);
+        using var image = Decoder.Decode(SkiaEncoding.Jpeg(photo), ImageTarget.For(input), default);
+        var slot = new float[LetterboxTensorizer.SlotLength(input)];
+
+        var transform = LetterboxTensorizer.Write(image, input, slot);
+
+        Assert.Equal((600, 450), (image.Width, image.Height)); // 3/8: 2/8 (400×300) would not cover 416×312
+        Assert.Equal((1600, 1200, 416, 312, 0, 52), (transform.SourceWidth, transform.SourceHeight, transform.ContentWidth, transform.ContentHeight, transform.PadLeft, transform.PadTop));
+        Assert.Equal(new BoundingBox(0, 0, 1600, 1200), transform.ToOriginal(new BoundingBox(0, 52, 416, 364)));
+        var expected = ReferenceTensor(image, input, transform);
+        Assert.All(Enumerable.Range(0, slot.Length), i => Assert.True(Math.Abs(slot[i] - expected[i]) < 0.01 / 255.0));
+    }
+
+    [Fact]
     public void Writing_a_slot_touches_nothing_outside_it()
     {
-        using var image = TestImages.Gradient(300, 200);
+        using var image = Decoded(TestImages.Gradient(300, 200));
         var input = InputConventions.For(OutputFormat.Yolov8, 64, 64);
         var length = LetterboxTensorizer.SlotLength(input);
         var batch = new float[3 * length];
@@ -99,7 +118,7 @@ public sealed class LetterboxTests
     [Fact]
     public void Padding_carries_the_manifest_pad_value_in_every_channel()
     {
-        using var image = new Image<Rgb24>(200, 100, new Rgb24(255, 0, 0));
+        using var image = Decoded(new Image<Rgb24>(200, 100, new Rgb24(255, 0, 0)));
         var input = new InputSpec { Width = 100, Height = 100, PixelScale = PixelScale.Raw, PadValue = 114, ChannelOrder = ChannelOrder.Bgr, Anchor = LetterboxAnchor.Center };
         var slot = new float[LetterboxTensorizer.SlotLength(input)];
 
@@ -116,14 +135,39 @@ public sealed class LetterboxTests
     [Fact]
     public void A_slot_too_small_is_refused()
     {
-        using var image = TestImages.Gradient(10, 10);
+        using var image = Decoded(TestImages.Gradient(10, 10));
         var input = InputConventions.For(OutputFormat.Yolov8, 32, 32);
 
         Assert.Throws<ArgumentException>(() => LetterboxTensorizer.Write(image, input, new float[100]));
     }
 
+    [Fact]
+    public void Letterboxing_allocates_nothing_per_call()
+    {
+        using var image = Decoded(TestImages.Gradient(640, 480));
+        var input = InputConventions.For(OutputFormat.Yolov8, 416, 416);
+        var slot = new float[LetterboxTensorizer.SlotLength(input)];
+        LetterboxTensorizer.Write(image, input, slot);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10; i++)
+        {
+            LetterboxTensorizer.Write(image, input, slot);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static DecodedImage Decoded(Image<Rgb24> picture)
+    {
+        using (picture)
+        {
+            return Decoder.Decode(TestImages.Png(picture), ImageTarget.Full, default);
+        }
+    }
+
     /// <summary>Per-pixel bilinear with half-pixel centres, in doubles, with no reuse or vectorisation.</summary>
-    private static float[] ReferenceTensor(Image<Rgb24> image, InputSpec input, LetterboxTransform t)
+    private static float[] ReferenceTensor(DecodedImage image, InputSpec input, LetterboxTransform t)
     {
         var plane = input.Width * input.Height;
         var scale = input.PixelScale == PixelScale.Unit ? 1 / 255.0 : 1.0;
@@ -144,7 +188,7 @@ public sealed class LetterboxTests
                 var rgb = new double[3];
                 for (var c = 0; c < 3; c++)
                 {
-                    double Channel(int px, int py) => c switch { 0 => image[px, py].R, 1 => image[px, py].G, _ => image[px, py].B };
+                    double Channel(int px, int py) => c switch { 0 => image.RgbAt(px, py).R, 1 => image.RgbAt(px, py).G, _ => image.RgbAt(px, py).B };
                     var top = Channel(x0, y0) + ((Channel(x1, y0) - Channel(x0, y0)) * wx);
                     var bottom = Channel(x0, y1) + ((Channel(x1, y1) - Channel(x0, y1)) * wx);
                     rgb[c] = (top + ((bottom - top) * wy)) * scale;

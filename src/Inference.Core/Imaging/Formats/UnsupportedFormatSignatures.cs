@@ -1,10 +1,10 @@
 using System.Text;
 
-namespace Inference.Core.Imaging;
+namespace Inference.Core.Imaging.Formats;
 
 /// <summary>
 /// Recognises common image formats that the decoder does not handle, so that a HEIC or AVIF upload is told
-/// "unsupported" rather than "not an image". Hand-written because ImageSharp has no detectors for these.
+/// "unsupported" rather than "not an image". Hand-written: neither Skia nor ImageSharp is asked about formats it will not decode.
 /// </summary>
 internal static class UnsupportedFormatSignatures
 {
