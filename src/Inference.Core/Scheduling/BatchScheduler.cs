@@ -65,6 +65,7 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
         _observer = observer;
         _logger = logger ?? NullLogger.Instance;
         _maxDelay = TimeSpan.FromMilliseconds(options.MaxDelayMs);
+        Name = name;
         _runners = [.. instances.Select((instance, index) => new Runner(this, instance, index, name))];
         _idle = new Stack<Runner>(_runners.Reverse());
         foreach (var runner in _runners)
@@ -72,6 +73,9 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
             runner.Start();
         }
     }
+
+    /// <summary>The model it schedules for, in spans and thread names.</summary>
+    public string Name { get; }
 
     /// <summary>Slots per batch.</summary>
     public int MaxBatchSize => _buffers.Capacity;
@@ -389,7 +393,7 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
         TOutput output;
         using (var activity = InferenceTelemetry.Source.StartActivity("inference.batch", ActivityKind.Internal, live[0].Parent, links: live.Select(l => new ActivityLink(l.Parent))))
         {
-            activity?.SetTag("batch.size", count).SetTag("batch.instance", runner.Index);
+            activity?.SetTag("model", Name).SetTag("batch.size", count).SetTag("batch.instance", runner.Index);
             try
             {
                 output = runner.Instance.Run(batch.Buffer, count);

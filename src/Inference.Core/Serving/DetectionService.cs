@@ -131,7 +131,7 @@ public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDet
         var probe = decoder.Probe(image.Span, target);
         Task<SlotResult<BatchOutput>> pending;
         using (await gate.EnterAsync(probe.DecodeBytes, cancellationToken).ConfigureAwait(false))
-        using (var decoded = Decode(image, target, cancellationToken))
+        using (var decoded = Decode(model.Id, image, target, cancellationToken))
         {
             fill.Image = decoded;
             fill.DecodeMs = _time.GetElapsedTime(decodeStart).TotalMilliseconds;
@@ -141,7 +141,7 @@ public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDet
         }
 
         using var slot = await pending.ConfigureAwait(false);
-        RecordWaitSpans(slot);
+        RecordWaitSpans(model.Id, slot);
         var postprocessStart = _time.GetTimestamp();
         IReadOnlyList<Detection> detections;
         using (var activity = InferenceTelemetry.Source.StartActivity("postprocess"))
@@ -167,9 +167,9 @@ public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDet
     }
 
     /// <summary>Decodes within the decoder's budget and the request's token, in a <c>decode</c> span.</summary>
-    private DecodedImage Decode(ReadOnlyMemory<byte> image, ImageTarget target, CancellationToken cancellationToken)
+    private DecodedImage Decode(string modelId, ReadOnlyMemory<byte> image, ImageTarget target, CancellationToken cancellationToken)
     {
-        using var activity = InferenceTelemetry.Source.StartActivity("decode");
+        using var activity = InferenceTelemetry.Source.StartActivity("decode")?.SetTag("model", modelId);
         try
         {
             var decoded = decoder.Decode(image, target, cancellationToken);
@@ -185,7 +185,7 @@ public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDet
     }
 
     // The request's own trace shows where its time went while it waited for the shared batch.
-    private static void RecordWaitSpans(SlotResult<BatchOutput> slot)
+    private static void RecordWaitSpans(string model, SlotResult<BatchOutput> slot)
     {
         if (Activity.Current is null || !InferenceTelemetry.Source.HasListeners())
         {
@@ -194,8 +194,8 @@ public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDet
 
         var parent = Activity.Current.Context;
         var run = slot.Run;
-        InferenceTelemetry.RecordSpan("queue", slot.QueuedAt, run.StartedAt, parent);
-        InferenceTelemetry.RecordSpan("inference", run.StartedAt, run.StartedAt + run.Duration, parent, [new("batch.size", run.Size)]);
+        InferenceTelemetry.RecordSpan("queue", slot.QueuedAt, run.StartedAt, parent, [new("model", model)]);
+        InferenceTelemetry.RecordSpan("inference", run.StartedAt, run.StartedAt + run.Duration, parent, [new("model", model), new("batch.size", run.Size)]);
     }
 
     /// <summary>What one request writes into its slot, and what the write tells it back.</summary>
