@@ -17,7 +17,7 @@ namespace Inference.Api.Detection;
 /// </list>
 /// Each image lands in one pooled, contiguous buffer straight from the socket: no second copy.
 /// </summary>
-public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
+public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, RequestBodyGate bodies)
 {
     public const string ImageField = "image";
     public const string AcceptedTypes = "multipart/form-data with 'image' parts, a raw body as image/* or application/octet-stream, or application/json {\"image\": base64}";
@@ -36,27 +36,35 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
             throw new RequestProblemException(ProblemCatalog.BodyTooLarge(limits.MaxBodyBytes));
         }
 
+        // Admitted before a byte is read: what the service holds in bodies is bounded whatever the concurrency.
+        var lease = bodies.Gate.TryEnter(request.ContentLength ?? limits.MaxBodyBytes)
+            ?? throw new RequestProblemException(ProblemCatalog.BodiesFull(bodies.Gate.MaxBytes));
         var media = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed : null;
+        var read = false;
         try
         {
+            DetectRequest detect;
             if (media?.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true)
             {
-                return await ReadMultipartAsync(request, media, limits, cancellationToken).ConfigureAwait(false);
+                detect = await ReadMultipartAsync(request, media, limits, lease, cancellationToken).ConfigureAwait(false);
             }
-
-            if (media?.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) == true)
+            else if (media?.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) == true)
             {
                 using var body = await ReadBodyAsync(request.Body, request.ContentLength, cancellationToken).ConfigureAwait(false);
-                return JsonImageRequest.Parse(Contents(body), limits.MaxImagesPerRequest, name => request.Query[name]);
+                detect = JsonImageRequest.Parse(Contents(body), limits.MaxImagesPerRequest, name => request.Query[name], [lease]);
             }
-
-            if (media is not null && (media.MediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || media.MediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase)))
+            else if (media is not null && (media.MediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || media.MediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase)))
             {
                 var body = await ReadBodyAsync(request.Body, request.ContentLength, cancellationToken).ConfigureAwait(false);
-                return new DetectRequest([Contents(body)], false, name => request.Query[name], [body]);
+                detect = new DetectRequest([Contents(body)], false, name => request.Query[name], [body, lease]);
+            }
+            else
+            {
+                throw new RequestProblemException(ProblemCatalog.UnsupportedMediaType(request.ContentType, AcceptedTypes));
             }
 
-            throw new RequestProblemException(ProblemCatalog.UnsupportedMediaType(request.ContentType, AcceptedTypes));
+            read = true;
+            return detect;
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -71,9 +79,17 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
             // The multipart reader's own complaints: a missing boundary, a body that ends mid-part, oversized headers.
             throw new RequestProblemException(ProblemCatalog.MalformedBody($"The body could not be read: {ex.Message}"));
         }
+        finally
+        {
+            // On success the request owns the lease and gives it back with its buffers.
+            if (!read)
+            {
+                lease.Dispose();
+            }
+        }
     }
 
-    private async Task<DetectRequest> ReadMultipartAsync(HttpRequest request, MediaTypeHeaderValue media, LimitsOptions limits, CancellationToken cancellationToken)
+    private async Task<DetectRequest> ReadMultipartAsync(HttpRequest request, MediaTypeHeaderValue media, LimitsOptions limits, MemoryGate.Lease lease, CancellationToken cancellationToken)
     {
         var boundary = HeaderUtilities.RemoveQuotes(media.Boundary).Value;
         if (string.IsNullOrWhiteSpace(boundary))
@@ -127,7 +143,7 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
                 [.. images.Select(Contents)],
                 images.Count > 1,
                 name => fields.TryGetValue(name, out var value) ? value : request.Query[name],
-                images);
+                [.. images, lease]);
         }
         finally
         {

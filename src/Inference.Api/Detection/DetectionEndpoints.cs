@@ -64,13 +64,15 @@ public static class DetectionEndpoints
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
         try
         {
+            // Admitted before the body is read: a request the queue cannot take costs no upload buffering.
+            using var admission = model.Scheduler.Admit(1);
             using var request = await reader.ReadAsync(context.Request, limits, linked.Token).ConfigureAwait(false);
             if (!DetectionParameters.TryParse(request.Parameter, model.DefaultOptions, model.ClassNames, out var options, out var errors))
             {
                 return Refuse(context, metrics, model.Id, ProblemCatalog.InvalidParameters(errors));
             }
 
-            var results = await detection.DetectAsync(model, request.Images, options, linked.Token).ConfigureAwait(false);
+            var results = await detection.DetectAsync(model, admission, request.Images, options, linked.Token).ConfigureAwait(false);
             metrics.Outcome(model.Id, "ok");
             var totalMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var responses = results.Select(r => DetectionResponse.From(model.Summary, r, totalMs)).ToArray();

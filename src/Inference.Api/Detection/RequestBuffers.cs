@@ -20,3 +20,9 @@ internal static class RequestBuffers
         MaximumLargePoolFreeBytes = 64L * 1024 * 1024,
     });
 }
+
+/// <summary>The budget of request bodies held at once (Limits:MaxBufferedBodyBytes), one per service.</summary>
+public sealed class RequestBodyGate(LimitsOptions limits)
+{
+    public MemoryGate Gate { get; } = limits.CreateBodyGate();
+}

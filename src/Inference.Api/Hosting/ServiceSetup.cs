@@ -29,6 +29,7 @@ public static class ServiceSetup
         services.AddSingleton<IDetectionObserver>(sp => sp.GetRequiredService<InferenceMetrics>());
         services.AddInferenceServing(builder.Environment.ContentRootPath);
         services.AddSingleton(sp => RequestBuffers.Create(sp.GetRequiredService<IOptions<LimitsOptions>>().Value));
+        services.AddSingleton(sp => new RequestBodyGate(sp.GetRequiredService<IOptions<LimitsOptions>>().Value));
         services.AddSingleton<DetectRequestReader>();
         services.AddHostedService<ModelRepositoryLoader>();
         services.AddHostedService<GracefulShutdown>();

@@ -14,7 +14,8 @@ public static class JsonImageRequest
     public const string ImagesMember = "images";
 
     /// <exception cref="RequestProblemException">The body is not such an object, or carries too many images.</exception>
-    public static DetectRequest Parse(ReadOnlyMemory<byte> body, int maxImages, Func<string, StringValues>? fallback = null)
+    /// <param name="owned">What the request holds until it is done (a body-budget lease, say).</param>
+    public static DetectRequest Parse(ReadOnlyMemory<byte> body, int maxImages, Func<string, StringValues>? fallback = null, IEnumerable<IDisposable>? owned = null)
     {
         JsonDocument document;
         try
@@ -76,7 +77,7 @@ public static class JsonImageRequest
                 throw new RequestProblemException(ProblemCatalog.TooManyImages(images.Count, maxImages));
             }
 
-            return new DetectRequest(images, asList || images.Count > 1, name => parameters.TryGetValue(name, out var value) ? value : fallback?.Invoke(name) ?? StringValues.Empty);
+            return new DetectRequest(images, asList || images.Count > 1, name => parameters.TryGetValue(name, out var value) ? value : fallback?.Invoke(name) ?? StringValues.Empty, owned);
         }
     }
 

@@ -118,6 +118,10 @@ public static class ProblemCatalog
         return new Problem(429, "queue-full", "Too many requests", failure.Message) { RetryAfter = failure.RetryAfter };
     }
 
+    /// <summary>Too many request bytes held at once: the same 429 as a full queue, for the same reason.</summary>
+    public static Problem BodiesFull(long budget) =>
+        new Problem(429, "queue-full", "Too many requests", $"The service holds {budget >> 20} MiB of request bodies already (Limits:MaxBufferedBodyBytes); retry in 1 s.") { RetryAfter = TimeSpan.FromSeconds(1) };
+
     public static Problem NotReady(ModelEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);

@@ -25,7 +25,7 @@ public static class ServingRegistration
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<LimitsOptions>>().Value.CreateDecodeGate());
         services.AddSingleton(sp => new DetectionService(
             sp.GetRequiredService<ImageDecoder>(),
-            sp.GetRequiredService<DecodeGate>(),
+            sp.GetRequiredService<MemoryGate>(),
             sp.GetService<IDetectionObserver>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ModelLoader(

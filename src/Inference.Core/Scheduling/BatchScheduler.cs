@@ -543,6 +543,33 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
             _remaining = images;
         }
 
+        /// <summary>
+        /// Makes room for <paramref name="images"/> in all, admitting the difference against the queue: a front end
+        /// admits a request before reading its body, and the rest once it knows how many images came.
+        /// </summary>
+        /// <exception cref="QueueFullException">The queue has no room for the rest.</exception>
+        public void EnsureRoomFor(int images)
+        {
+            lock (_owner._lock)
+            {
+                var missing = images - _remaining;
+                if (missing <= 0)
+                {
+                    return;
+                }
+
+                _owner.ThrowIfUnavailable();
+                if (_owner._queued + missing > _owner._options.MaxQueue)
+                {
+                    var retryAfter = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(_owner.EstimatedDrainTime.TotalSeconds)));
+                    throw new QueueFullException(_owner._options.MaxQueue, retryAfter);
+                }
+
+                _owner._queued += missing;
+                _remaining += missing;
+            }
+        }
+
         internal void TakeOne()
         {
             if (_remaining == 0)

@@ -15,7 +15,7 @@ namespace Inference.Core.Serving;
 /// reserved batch slot → wait for the batch → postprocess → release. Nothing outside it touches pooled buffers:
 /// front ends hand in bytes and options and get plain results back.
 /// </summary>
-public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDetectionObserver? observer = null, TimeProvider? time = null)
+public sealed class DetectionService(ImageDecoder decoder, MemoryGate gate, IDetectionObserver? observer = null, TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -36,18 +36,40 @@ public sealed class DetectionService(ImageDecoder decoder, DecodeGate gate, IDet
     public Task<IReadOnlyList<DetectionResult>> DetectAsync(ServedModel model, IReadOnlyList<ReadOnlyMemory<byte>> images, DetectionOptions options, CancellationToken cancellationToken = default) =>
         DetectManyAsync(model, images, options, observed: true, cancellationToken);
 
+    /// <summary>
+    /// Detects on images a front end admitted itself, before it read the request's body (so a request refused for
+    /// a full queue costs no upload buffering); the admission is extended to cover every image.
+    /// </summary>
+    public async Task<IReadOnlyList<DetectionResult>> DetectAsync(
+        ServedModel model, BatchScheduler<BatchTensor, BatchOutput>.Admission admission, IReadOnlyList<ReadOnlyMemory<byte>> images, DetectionOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(admission);
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(options);
+        admission.EnsureRoomFor(images.Count);
+        return await DetectAdmittedAsync(model, admission, images, options, observed: true, cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task<IReadOnlyList<DetectionResult>> DetectManyAsync(ServedModel model, IReadOnlyList<ReadOnlyMemory<byte>> images, DetectionOptions options, bool observed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfZero(images.Count);
+        using var admission = model.Scheduler.Admit(images.Count);
+        return await DetectAdmittedAsync(model, admission, images, options, observed, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<DetectionResult>> DetectAdmittedAsync(
+        ServedModel model, BatchScheduler<BatchTensor, BatchOutput>.Admission admission, IReadOnlyList<ReadOnlyMemory<byte>> images, DetectionOptions options, bool observed, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(images.Count);
         if (images.Count == 1)
         {
-            return [await DetectOneAsync(model, images[0], options, observed, cancellationToken).ConfigureAwait(false)];
+            return [await DetectAdmittedAsync(model, admission, images[0], options, observed, cancellationToken).ConfigureAwait(false)];
         }
 
-        using var admission = model.Scheduler.Admit(images.Count);
         var tasks = new Task<DetectionResult>[images.Count];
         for (var i = 0; i < images.Count; i++)
         {

@@ -30,9 +30,25 @@ public sealed record LimitsOptions : IValidatableObject
     [SettingRange("Limits:DecodeMemoryBytes", 1048576, 1099511627776)]
     public long DecodeMemoryBytes { get; init; } = 256L << 20;
 
+    /// <summary>
+    /// Request bodies the service holds at once, in bytes: a body that does not fit is refused (429) before it is
+    /// read, so a flood of large uploads cannot grow memory past it. A body of unknown length counts as
+    /// <see cref="MaxBodyBytes"/>.
+    /// </summary>
+    [SettingRange("Limits:MaxBufferedBodyBytes", 1048576, 1099511627776)]
+    public long MaxBufferedBodyBytes { get; init; } = 256L << 20;
+
     public int ConcurrentDecodes => MaxConcurrentDecodes ?? Environment.ProcessorCount;
 
-    public DecodeGate CreateDecodeGate() => new(ConcurrentDecodes, DecodeMemoryBytes);
+    public MemoryGate CreateDecodeGate() => new(ConcurrentDecodes, DecodeMemoryBytes);
 
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) => [];
+    public MemoryGate CreateBodyGate() => new(int.MaxValue, MaxBufferedBodyBytes);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaxBufferedBodyBytes < MaxBodyBytes)
+        {
+            yield return new ValidationResult($"Limits:MaxBufferedBodyBytes ({MaxBufferedBodyBytes}) must be at least Limits:MaxBodyBytes ({MaxBodyBytes}), or the largest body could never be read.");
+        }
+    }
 }

@@ -41,7 +41,7 @@ public sealed class LocalDetector : IAsyncDisposable
         // One caller at a time needs no batches; callers who want them say so.
         var loader = new ModelLoader(backend ?? new BackendOptions { ExecutionProvider = ExecutionProviderPreference.Cpu }, batching ?? new BatchingOptions { MaxBatchSize = 1 }, new S3Options(), loggers ?? NullLoggerFactory.Instance);
         var model = await loader.LoadAsync(manifest.Name, new ResolvedModel(manifest, weightsPath, null), cancellationToken: cancellationToken).ConfigureAwait(false);
-        var service = new DetectionService(new ImageDecoder(limits ?? ImageLimits.Default), new DecodeGate(Environment.ProcessorCount, 256L << 20));
+        var service = new DetectionService(new ImageDecoder(limits ?? ImageLimits.Default), new MemoryGate(Environment.ProcessorCount, 256L << 20));
         try
         {
             await service.WarmUpAsync(model, cancellationToken).ConfigureAwait(false);

@@ -1,19 +1,19 @@
 namespace Inference.Core.Serving;
 
 /// <summary>
-/// Bounds the decoding in flight, by count (decoding is CPU work: more at once than cores only adds latency) and by
-/// the bytes decodes will allocate, so a flood of large images waits its turn instead of growing memory. Waiters
-/// are served in arrival order and honour cancellation. A decode larger than the whole budget still runs, alone.
-/// Hand-written: SemaphoreSlim counts one resource, and this weighs two.
+/// Bounds work in flight by count and by the bytes it holds, so a flood of large images waits its turn (decodes)
+/// or is refused (request bodies) instead of growing memory. Waiters are served in arrival order and honour
+/// cancellation. A single item larger than the whole budget still runs, alone. Hand-written: SemaphoreSlim counts
+/// one resource, and this weighs two.
 /// </summary>
-public sealed class DecodeGate
+public sealed class MemoryGate
 {
     private readonly Lock _lock = new();
     private readonly LinkedList<Waiter> _waiters = new();
     private int _running;
     private long _bytes;
 
-    public DecodeGate(int maxConcurrent, long maxBytes)
+    public MemoryGate(int maxConcurrent, long maxBytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxConcurrent);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
@@ -25,7 +25,7 @@ public sealed class DecodeGate
 
     public long MaxBytes { get; }
 
-    /// <summary>Decodes running now.</summary>
+    /// <summary>Holders now.</summary>
     public int Running
     {
         get
@@ -37,7 +37,23 @@ public sealed class DecodeGate
         }
     }
 
-    /// <summary>Waits for a turn to decode an image that will allocate <paramref name="bytes"/>; dispose the lease when done.</summary>
+    /// <summary>A turn at once when one is free (and nobody waits for it); null otherwise.</summary>
+    public Lease? TryEnter(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        lock (_lock)
+        {
+            if (_waiters.Count == 0 && Fits(bytes))
+            {
+                Take(bytes);
+                return new Lease(this, bytes);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Waits for a turn for something that holds <paramref name="bytes"/>; dispose the lease when done.</summary>
     public ValueTask<Lease> EnterAsync(long bytes, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
@@ -113,8 +129,8 @@ public sealed class DecodeGate
         }
     }
 
-    /// <summary>A turn to decode; disposing it gives the turn back.</summary>
-    public readonly struct Lease(DecodeGate gate, long bytes) : IDisposable
+    /// <summary>A turn; disposing it gives the turn back.</summary>
+    public readonly struct Lease(MemoryGate gate, long bytes) : IDisposable
     {
         public void Dispose() => gate?.Exit(bytes);
     }
@@ -125,11 +141,11 @@ public sealed class DecodeGate
 
         public LinkedListNode<Waiter>? Node { get; set; }
 
-        public DecodeGate? Owner { get; private set; }
+        public MemoryGate? Owner { get; private set; }
 
         public TaskCompletionSource Turn { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Waiter WithOwner(DecodeGate owner)
+        public Waiter WithOwner(MemoryGate owner)
         {
             Owner = owner;
             return this;
