@@ -1,17 +1,17 @@
 using Inference.Core.Model;
-using Inference.DemoModel;
 using Inference.Testing;
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
 namespace Inference.HttpBenchmark;
 
-/// <summary>The model under test and its 640×480 JPEG workload: YOLOX-Nano on the fixture photos, else the demo model.</summary>
-internal sealed record BenchmarkSubject(string Name, string ManifestPath, ModelManifest Manifest, string WeightsPath, IReadOnlyList<byte[]> Jpegs)
+/// <summary>
+/// The model under test and its workloads: YOLOX-Nano (else the demo model) on the fixture photos as 640×427 JPEGs
+/// (a web photo) and as 4032×3024 JPEGs (a 12 MP phone photo), encoded as a camera would (quality 90).
+/// </summary>
+internal sealed record BenchmarkSubject(string Name, string ManifestPath, ModelManifest Manifest, string WeightsPath, IReadOnlyList<byte[]> Jpegs, IReadOnlyList<byte[]> PhoneJpegs)
 {
-    /// <summary>The input as the service runs it; both subjects' manifests name their format.</summary>
     public InputSpec Input => InputConventions.Resolve(Manifest.Input, Manifest.Format ?? throw new InvalidOperationException($"{Name}'s manifest names no format.")).Input;
 
     public static BenchmarkSubject Create(string workDirectory)
@@ -22,26 +22,21 @@ internal sealed record BenchmarkSubject(string Name, string ManifestPath, ModelM
             var manifest = YoloxFixture.Manifest() with { Weights = weights };
             var path = Path.Combine(workDirectory, "yolox-manifest.json");
             File.WriteAllText(path, manifest.ToJson());
-            var photos = new[] { "astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg" }
-                .Select(p => Jpeg(Image.Load<Rgb24>(YoloxFixture.Photo(p))))
-                .ToArray();
-            return new BenchmarkSubject("yolox-nano", path, ModelManifest.Load(path), weights, photos);
+            var photos = new[] { "astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg" }.Select(YoloxFixture.Photo).ToArray();
+            return new BenchmarkSubject("yolox-nano", path, ModelManifest.Load(path), weights, Encode(photos, 640, 427), Encode(photos, 4032, 3024));
         }
 
         Console.Error.WriteLine($"WARNING: {YoloxFixture.SkipReason} Falling back to the demo model.");
         var demo = ModelManifest.Load(RepositoryPaths.DemoManifest);
-        var scenes = Enumerable.Range(0, 4).Select(i => Jpeg(SceneGenerator.Random(i, 640, 480, 5).Render())).ToArray();
-        return new BenchmarkSubject("shapes-demo", RepositoryPaths.DemoManifest, demo, demo.ResolvePath(demo.Weights!), scenes);
+        var samples = Directory.GetFiles(Path.Combine(RepositoryPaths.DemoModelDirectory, "samples"), "*.png");
+        return new BenchmarkSubject("shapes-demo", RepositoryPaths.DemoManifest, demo, demo.ResolvePath(demo.Weights!), Encode(samples, 640, 427), Encode(samples, 4032, 3024));
     }
 
-    private static byte[] Jpeg(Image<Rgb24> image)
-    {
-        using (image)
+    private static byte[][] Encode(IEnumerable<string> files, int width, int height) =>
+        [.. files.Select(file =>
         {
-            image.Mutate(x => x.Resize(640, 480));
-            using var stream = new MemoryStream();
-            image.SaveAsJpeg(stream, new JpegEncoder { Quality = 90 });
-            return stream.ToArray();
-        }
-    }
+            using var image = Image.Load<Rgb24>(file);
+            image.Mutate(x => x.Resize(width, height, KnownResamplers.Bicubic));
+            return SkiaEncoding.Jpeg(image, quality: 90);
+        })];
 }
