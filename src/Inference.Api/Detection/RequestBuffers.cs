@@ -16,8 +16,8 @@ internal static class RequestBuffers
         // The largest pooled buffer holds the largest body; the manager wants it a whole number of LargeBufferMultiple.
         MaximumBufferSize = (int)Math.Min(((limits.MaxBodyBytes / (1024 * 1024)) + 1) * 1024 * 1024, 1 << 30),
         MaximumStreamCapacity = limits.MaxBodyBytes,
-        MaximumSmallPoolFreeBytes = 16L * 1024 * 1024,
-        MaximumLargePoolFreeBytes = 64L * 1024 * 1024,
+        MaximumSmallPoolFreeBytes = 8L * 1024 * 1024,
+        MaximumLargePoolFreeBytes = 32L * 1024 * 1024,
     });
 }
 

@@ -21,6 +21,7 @@ public static class ServiceSetup
         var services = builder.Services;
         services.AddInferenceOptions(builder.Configuration);
         services.Add<ShutdownOptions, ShutdownOptionsValidator>(builder.Configuration, ShutdownOptions.Section);
+        services.Add<MemoryOptions, MemoryOptionsValidator>(builder.Configuration, MemoryOptions.Section);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((kestrel, limits) => kestrel.Limits.MaxRequestBodySize = limits.Value.MaxBodyBytes);
         services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.TimeoutSeconds));
 
@@ -33,6 +34,8 @@ public static class ServiceSetup
         services.AddSingleton<DetectRequestReader>();
         services.AddHostedService<ModelRepositoryLoader>();
         services.AddHostedService<GracefulShutdown>();
+        services.AddSingleton<RequestActivity>();
+        services.AddHostedService<IdleMemoryRelease>();
 
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Complete);
         services.AddOpenApi();

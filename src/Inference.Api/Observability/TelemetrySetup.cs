@@ -4,7 +4,7 @@ using OpenTelemetry.Trace;
 
 namespace Inference.Api.Observability;
 
-internal static class TelemetrySetup
+public static class TelemetrySetup
 {
     public const string ServiceName = "inference-api";
 
@@ -32,8 +32,8 @@ internal static class TelemetrySetup
         return builder;
     }
 
-    // Health probes and scrapes arrive every few seconds and say nothing about inference.
-    private static bool IsScrapeOrProbe(PathString path) =>
+    /// <summary>Health probes and scrapes arrive every few seconds and say nothing about inference.</summary>
+    public static bool IsScrapeOrProbe(PathString path) =>
         path.StartsWithSegments("/metrics", StringComparison.Ordinal) || path.StartsWithSegments("/health/live", StringComparison.Ordinal) ||
         path.StartsWithSegments("/health/ready", StringComparison.Ordinal);
 }

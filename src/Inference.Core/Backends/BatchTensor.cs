@@ -74,6 +74,18 @@ public abstract class ImageBufferPool(int capacity, int imageLength, int retaine
         return (T)buffer;
     }
 
+    /// <summary>Drops free buffers beyond <paramref name="keep"/> to the GC: after a burst, the pool need not stay at its peak.</summary>
+    public void Trim(int keep)
+    {
+        lock (_lock)
+        {
+            while (_free.Count > keep)
+            {
+                _free.Pop();
+            }
+        }
+    }
+
     internal void Return(PooledImageBuffer buffer)
     {
         lock (_lock)

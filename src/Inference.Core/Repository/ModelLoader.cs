@@ -131,7 +131,7 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
             var warmed = WarmUp(instances, inputs, signature, input, capacity, status, cancellationToken);
             var scheduler = new BatchScheduler<BatchTensor, BatchOutput>(
                 new CappedBuffers(inputs, capacity), instances, batching, time, observer, loggers.CreateLogger("Inference.Core.Scheduling.BatchScheduler"), id);
-            return new ServedModel(id, sized, input, defaulted, sha256, provider, signature, postprocessor, instances, scheduler, warmed, resolved.Download);
+            return new ServedModel(id, sized, input, defaulted, sha256, provider, signature, postprocessor, instances, [inputs, outputs], scheduler, warmed, resolved.Download);
         }
         catch
         {

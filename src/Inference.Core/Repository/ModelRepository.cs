@@ -64,6 +64,15 @@ public sealed partial class ModelRepository : IAsyncDisposable
         }
     }
 
+    /// <summary>While idle: every loaded model gives back the batch buffers a burst left behind.</summary>
+    public void TrimBuffers()
+    {
+        foreach (var entry in Models)
+        {
+            entry.Model?.TrimBuffers();
+        }
+    }
+
     /// <summary>From SIGTERM on, readiness is false; the models keep serving through the drain delay.</summary>
     public void MarkStopping()
     {

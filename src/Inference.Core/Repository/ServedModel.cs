@@ -14,6 +14,7 @@ namespace Inference.Core.Repository;
 public sealed class ServedModel : IAsyncDisposable
 {
     private readonly IReadOnlyList<OnnxInstance> _instances;
+    private readonly ImageBufferPool[] _pools;
 
     internal ServedModel(
         string id,
@@ -25,6 +26,7 @@ public sealed class ServedModel : IAsyncDisposable
         ModelSignature signature,
         DetectionPostprocessor postprocessor,
         IReadOnlyList<OnnxInstance> instances,
+        IEnumerable<ImageBufferPool> pools,
         BatchScheduler<BatchTensor, BatchOutput> scheduler,
         IReadOnlyList<int> warmedBatchSizes,
         FetchedFile? download)
@@ -38,6 +40,7 @@ public sealed class ServedModel : IAsyncDisposable
         Signature = signature;
         Postprocessor = postprocessor;
         _instances = instances;
+        _pools = [.. pools];
         Scheduler = scheduler;
         WarmedBatchSizes = warmedBatchSizes;
         Download = download;
@@ -85,6 +88,15 @@ public sealed class ServedModel : IAsyncDisposable
 
     /// <summary>From the start of the load to ready.</summary>
     public TimeSpan StartupTime { get; internal set; }
+
+    /// <summary>While idle: keeps one batch buffer of each kind and lets the GC have the rest a burst left behind.</summary>
+    public void TrimBuffers()
+    {
+        foreach (var pool in _pools)
+        {
+            pool.Trim(keep: 1);
+        }
+    }
 
     /// <summary>Serves what was admitted, then frees the sessions.</summary>
     public async ValueTask DisposeAsync()
