@@ -82,6 +82,26 @@ public sealed class DetectHandlerTests : IClassFixture<DetectHandlerTests.DemoHa
     }
 
     [Fact]
+    public async Task The_function_takes_the_same_limits_and_the_same_model_info_shape_as_the_service()
+    {
+        await using var serving = await LambdaServing.StartAsync(Configuration(new() { ["Limits:MaxPixels"] = "10000", ["Limits:MaxImagesPerRequest"] = "1" }), NullLoggerFactory.Instance, CancellationToken.None);
+        var handler = new DetectHandler(serving);
+        var image = await File.ReadAllBytesAsync(Path.Combine(RepositoryPaths.DemoModelDirectory, "samples", "golden.png"));
+        var two = JsonSerializer.SerializeToUtf8Bytes(new { images = new[] { Convert.ToBase64String(image), Convert.ToBase64String(image) } });
+
+        var (largeStatus, _, large) = await InvokeAsync(handler, Events.FunctionUrl("POST", "/v1/detect", image, "image/png"));
+        var (manyStatus, _, many) = await InvokeAsync(handler, Events.FunctionUrl("POST", "/v1/detect", two, "application/json", base64: false));
+        var (_, _, model) = await InvokeAsync(handler, Events.FunctionUrl("GET", "/v1/models/default"));
+        var serviceModel = JsonDocument.Parse(await _demo.Service.Client.GetStringAsync("/v1/models/default")).RootElement;
+
+        Assert.Equal((422, "image-too-large"), (largeStatus, large.GetProperty("code").GetString()));
+        Assert.Equal((413, "too-many-images"), (manyStatus, many.GetProperty("code").GetString()));
+        Assert.Equal(
+            serviceModel.EnumerateObject().Select(p => p.Name).Where(n => n != "batching"),
+            model.EnumerateObject().Select(p => p.Name).Where(n => n != "batching"));
+    }
+
+    [Fact]
     public async Task The_model_and_health_routes_answer_like_the_service()
     {
         var (modelStatus, _, model) = await InvokeAsync(_demo.Handler, Events.FunctionUrl("GET", "/v1/model"));

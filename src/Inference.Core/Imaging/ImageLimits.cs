@@ -68,6 +68,9 @@ public sealed record ImageLimits
     /// </summary>
     public bool AllowPartialImages { get; init; }
 
+    /// <summary>Whether an image of this size passes the size limits.</summary>
+    public bool Allows(int width, int height) => width <= MaxSide && height <= MaxSide && (long)width * height <= MaxPixels;
+
     /// <summary>Refuses a declared size over the limits; called by each structure check as soon as it reads the size.</summary>
     internal void EnsureWithin(long width, long height)
     {
@@ -83,7 +86,9 @@ public sealed record ImageLimits
         {
             throw new ImageDecodeException(
                 ImageFailureReason.TooLarge,
-                $"The image is {width}×{height} ({pixels / 1e6:0.#} MP); at most {MaxPixels / 1e6:0.#} MP is allowed.");
+                MaxPixels >= 100_000
+                    ? $"The image is {width}×{height} ({pixels / 1e6:0.#} MP); at most {MaxPixels / 1e6:0.#} MP is allowed."
+                    : $"The image is {width}×{height} ({pixels} pixels); at most {MaxPixels} pixels are allowed.");
         }
     }
 }

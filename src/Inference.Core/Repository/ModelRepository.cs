@@ -1,4 +1,5 @@
 using Inference.Core.Serving;
+using Inference.Core.Imaging;
 using Inference.Core.Model;
 using Inference.Core.Scheduling;
 using Inference.Core.Sources;
@@ -124,6 +125,11 @@ public sealed partial class ModelRepository : IAsyncDisposable
         catch (Exception ex) when (ex is ModelSourceException or ModelLoadException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             Fail(entry, ex.Message, ex);
+        }
+        catch (Exception ex) when (ex is ImageDecodeException or SchedulerStoppedException or ModelFailedException or BatchFailedException)
+        {
+            // The warm-up through the request path failed: the model cannot serve, and says why.
+            Fail(entry, $"The warm-up request failed: {ex.Message}", ex);
         }
         finally
         {

@@ -106,8 +106,9 @@ public sealed class DetectionService(ImageDecoder decoder, MemoryGate gate, IDet
         ArgumentNullException.ThrowIfNull(model);
         var copies = Math.Min(model.Scheduler.MaxBatchSize, model.Scheduler.Options.MaxQueue);
 
-        // A JPEG large enough to take the DCT-scaled path, and a small PNG.
-        foreach (var (format, width, height) in new[] { (SKEncodedImageFormat.Jpeg, 1280, 960), (SKEncodedImageFormat.Png, 64, 48) })
+        // A JPEG large enough to take the DCT-scaled path (where the limits allow it), and a small PNG.
+        var jpeg = decoder.Limits.Allows(1280, 960) ? (1280, 960) : (64, 48);
+        foreach (var (format, width, height) in new[] { (SKEncodedImageFormat.Jpeg, jpeg.Item1, jpeg.Item2), (SKEncodedImageFormat.Png, 64, 48) })
         {
             using var bitmap = new SKBitmap(width, height);
             bitmap.Erase(new SKColor(90, 120, 150));
