@@ -30,6 +30,19 @@ public sealed class RegistryCommandTests : IDisposable
         return path;
     }
 
+    /// <summary>A four-class dataset and detector@1, @2 and @3 registered against it, each pushed to a fresh bucket.</summary>
+    private async Task RegisterThreeVersionsAsync()
+    {
+        MongoTestServer.Require();
+        S3TestServer.Require();
+        var bucket = await S3TestServer.CreateBucketAsync();
+        await Registry("dataset", "register", "--name", "shapes", "--classes", "red,green,blue,yellow");
+        foreach (var version in new[] { "1", "2", "3" })
+        {
+            Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket, version: version), "--json"));
+        }
+    }
+
     private static JsonElement Json(CliRun run)
     {
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
@@ -262,14 +275,7 @@ public sealed class RegistryCommandTests : IDisposable
     [SkippableFact]
     public async Task A_second_start_is_refused_rollbacks_walk_back_and_a_withdrawn_model_is_passed_over()
     {
-        MongoTestServer.Require();
-        S3TestServer.Require();
-        var bucket = await S3TestServer.CreateBucketAsync();
-        await Registry("dataset", "register", "--name", "shapes", "--classes", "red,green,blue,yellow");
-        foreach (var version in new[] { "1", "2", "3" })
-        {
-            Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket, version: version), "--json"));
-        }
+        await RegisterThreeVersionsAsync();
 
         string[] Start(int version) => ["deployment", "start", "--model", $"detector@{version}", "--environment", "production", "--target", "ecs", "--strategy", "blue-green",
             "--image", ImageOf(version)];
@@ -317,14 +323,7 @@ public sealed class RegistryCommandTests : IDisposable
     [SkippableFact]
     public async Task The_rollback_target_says_in_words_what_would_serve()
     {
-        MongoTestServer.Require();
-        S3TestServer.Require();
-        var bucket = await S3TestServer.CreateBucketAsync();
-        await Registry("dataset", "register", "--name", "shapes", "--classes", "red,green,blue,yellow");
-        foreach (var version in new[] { "1", "2", "3" })
-        {
-            Json(await Registry("model", "register", "--name", "detector", "--dataset", "shapes@1", "--pin", await PushAsync(bucket, version: version), "--json"));
-        }
+        await RegisterThreeVersionsAsync();
 
         var ids = new List<string>();
         foreach (var version in new[] { 1, 2, 3 })
