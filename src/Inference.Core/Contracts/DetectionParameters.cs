@@ -22,37 +22,37 @@ public static class DetectionParameters
 
         if (TryRead(lookup, "confidence", errors, out var confidence))
         {
-            if (TryFloat(confidence, out var value) && value is >= 0 and <= 1)
+            if (TryFloat(confidence, out var value) && ParameterRanges.IsConfidence(value))
             {
                 options = options with { Confidence = value };
             }
             else
             {
-                errors["confidence"] = [$"confidence must be a number from 0 to 1 (got '{confidence}')."];
+                errors["confidence"] = [$"confidence must be {ParameterRanges.Confidence} (got '{confidence}')."];
             }
         }
 
         if (TryRead(lookup, "iou", errors, out var iou))
         {
-            if (TryFloat(iou, out var value) && value is > 0 and <= 1)
+            if (TryFloat(iou, out var value) && ParameterRanges.IsIou(value))
             {
                 options = options with { Iou = value };
             }
             else
             {
-                errors["iou"] = [$"iou must be a number greater than 0 and at most 1 (got '{iou}')."];
+                errors["iou"] = [$"iou must be {ParameterRanges.Iou} (got '{iou}')."];
             }
         }
 
         if (TryRead(lookup, "max_detections", errors, out var max))
         {
-            if (int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= DetectionOptions.MaxDetectionsLimit)
+            if (int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && ParameterRanges.IsMaxDetections(value))
             {
                 options = options with { MaxDetections = value };
             }
             else
             {
-                errors["max_detections"] = [$"max_detections must be a whole number from 1 to {DetectionOptions.MaxDetectionsLimit} (got '{max}')."];
+                errors["max_detections"] = [$"max_detections must be {ParameterRanges.MaxDetections} (got '{max}')."];
             }
         }
 

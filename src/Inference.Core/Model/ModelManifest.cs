@@ -257,19 +257,19 @@ public sealed record PostprocessDefaults
 
     public IEnumerable<string> Validate()
     {
-        if (Confidence is < 0 or > 1)
+        if (!ParameterRanges.IsConfidence(Confidence))
         {
-            yield return $"'$.postprocess.confidence' must be within 0–1 (got {Confidence}).";
+            yield return $"'$.postprocess.confidence' must be {ParameterRanges.Confidence} (got {Confidence}).";
         }
 
-        if (Iou is <= 0 or > 1)
+        if (!ParameterRanges.IsIou(Iou))
         {
-            yield return $"'$.postprocess.iou' must be within (0, 1] (got {Iou}).";
+            yield return $"'$.postprocess.iou' must be {ParameterRanges.Iou} (got {Iou}).";
         }
 
-        if (MaxDetections <= 0)
+        if (!ParameterRanges.IsMaxDetections(MaxDetections))
         {
-            yield return $"'$.postprocess.maxDetections' must be positive (got {MaxDetections}).";
+            yield return $"'$.postprocess.maxDetections' must be {ParameterRanges.MaxDetections} (got {MaxDetections}).";
         }
     }
 }

@@ -6,7 +6,7 @@ namespace Inference.Core.Postprocessing;
 public sealed record DetectionOptions
 {
     public const int DefaultMaxCandidates = 30_000;
-    public const int MaxDetectionsLimit = 10_000;
+    public const int MaxDetectionsLimit = ParameterRanges.MaxDetectionsLimit;
 
     public static DetectionOptions Default { get; } = new();
 
@@ -43,19 +43,19 @@ public sealed record DetectionOptions
     public IReadOnlyList<string> Validate(int classCount)
     {
         var problems = new List<string>();
-        if (!(Confidence is >= 0 and <= 1))
+        if (!ParameterRanges.IsConfidence(Confidence))
         {
-            problems.Add($"confidence must be between 0 and 1 (got {Confidence}).");
+            problems.Add($"confidence must be {ParameterRanges.Confidence} (got {Confidence}).");
         }
 
-        if (!(Iou is > 0 and <= 1))
+        if (!ParameterRanges.IsIou(Iou))
         {
-            problems.Add($"iou must be greater than 0 and at most 1 (got {Iou}).");
+            problems.Add($"iou must be {ParameterRanges.Iou} (got {Iou}).");
         }
 
-        if (MaxDetections is <= 0 or > MaxDetectionsLimit)
+        if (!ParameterRanges.IsMaxDetections(MaxDetections))
         {
-            problems.Add($"max_detections must be between 1 and {MaxDetectionsLimit} (got {MaxDetections}).");
+            problems.Add($"max_detections must be {ParameterRanges.MaxDetections} (got {MaxDetections}).");
         }
 
         if (MaxCandidates <= 0)

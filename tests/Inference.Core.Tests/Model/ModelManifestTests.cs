@@ -113,7 +113,7 @@ public sealed class ModelManifestTests
     [InlineData("""{ "name": "m", "version": "1", "input": { "width": 0, "height": 416 } }""", "'$.input.width' must be positive (got 0).")]
     [InlineData("""{ "name": "m", "version": "1", "input": { "width": 416 } }""", "'$.input.width' and '$.input.height' go together: give both, or neither to take the model's own size.")]
     [InlineData("""{ "name": "m", "version": "1", "sha256": "abc" }""", "'$.sha256' must be 64 hexadecimal characters (got 'abc').")]
-    [InlineData("""{ "name": "m", "version": "1", "postprocess": { "iou": 0 } }""", "'$.postprocess.iou' must be within (0, 1] (got 0).")]
+    [InlineData("""{ "name": "m", "version": "1", "postprocess": { "iou": 0 } }""", "'$.postprocess.iou' must be a number greater than 0 and at most 1 (got 0).")]
     [InlineData("""{ "name": "m", "version": "1", "classes": ["a", ""] }""", "'$.classes[1]' must not be empty.")]
     [InlineData("""{ "name": "m", "version": "1", "strides": [8, 0] }""", "'$.strides' must list positive integers.")]
     [InlineData("""{ "name": " ", "version": "1" }""", "'$.name' must not be empty.")]
