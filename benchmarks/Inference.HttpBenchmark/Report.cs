@@ -12,6 +12,7 @@ internal static class Report
     public static void Write(string directory, string model, IReadOnlyList<Summary> rows, Summary rawBest, TimeSpan startup, IReadOnlyList<long> rssKb, int seconds, int runs)
     {
         Directory.CreateDirectory(directory);
+        var chart = Chart.Write(Path.Combine(directory, $"http-{model}.png"), model, rows, rows.Single(r => r.Name == "raw ORT, batch 1"), rawBest);
         var http16 = rows.Single(r => r.Name.EndsWith("concurrency 16", StringComparison.Ordinal));
         var pipeline = rows.Single(r => r.Name.Contains("16 callers", StringComparison.Ordinal));
         var httpRows = rows.Where(r => r.Name.StartsWith("HTTP", StringComparison.Ordinal)).ToArray();
@@ -24,6 +25,8 @@ internal static class Report
         md.AppendLine(CultureInfo.InvariantCulture, $"# HTTP benchmark: {model}");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, 640×480 JPEGs, median of {runs} runs of {seconds} s each.");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"![Throughput and p99 against concurrency, beside raw ONNX Runtime]({Path.GetFileName(chart)})");
         md.AppendLine();
         md.AppendLine("| what | images/s | × raw ORT best | p50 ms | p95 ms | p99 ms | errors |");
         md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
