@@ -19,6 +19,7 @@ internal static class Chart
         var concurrencies = http.Concat(inProcess).Select(p => p.Concurrency).Distinct().Order().ToArray();
 
         var plot = new Plot();
+        plot.Font.Set("DejaVu Sans");
         plot.Title($"{model}: throughput and p99 against concurrency ({Environment.ProcessorCount} cores)");
         var position = concurrencies.Select((c, i) => (c, (double)i)).ToDictionary(p => p.c, p => p.Item2);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
@@ -42,7 +43,7 @@ internal static class Chart
         plot.Axes.SetLimitsY(0, topThroughput * 1.25, plot.Axes.Left);
         plot.Axes.SetLimitsY(0, topLatency * 1.25, plot.Axes.Right);
         plot.Axes.SetLimitsX(-0.25, concurrencies.Length - 0.75);
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(Edge.Bottom);
         plot.SavePng(path, 1100, 600);
         return path;
     }

@@ -9,7 +9,8 @@ namespace Inference.Ui.Tests;
 /// </summary>
 public sealed class ServiceWithBrowser : IAsyncLifetime
 {
-    public const string Title = "Detector (UI test)";
+    /// <summary>The page's default heading (Ui:Title); the screenshot in the README shows it.</summary>
+    public const string Title = "Object detection";
 
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -23,7 +24,6 @@ public sealed class ServiceWithBrowser : IAsyncLifetime
         Api = await ApiProcess.StartAsync(new Dictionary<string, string>
         {
             ["Models__second__Manifest"] = RepositoryPaths.DemoManifest,
-            ["Ui__Title"] = Title,
         });
         await Api.WaitUntilReadyAsync();
         if (Browser.Available)
