@@ -134,6 +134,23 @@ public sealed class AnnotatedImageTests : IAsyncLifetime
         Assert.Contains("one image", problem.Errors!["format"][0], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_openapi_document_offers_the_image_answer_and_its_parameters()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(await _service.Client.GetStringAsync("/openapi/v1.json"));
+
+        foreach (var path in new[] { "/v1/detect", "/v1/models/{id}/detect" })
+        {
+            var post = document.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post");
+            var content = post.GetProperty("responses").GetProperty("200").GetProperty("content");
+            Assert.True(content.TryGetProperty("image/jpeg", out _), $"{path} does not document image/jpeg.");
+            Assert.True(content.TryGetProperty("image/png", out _), $"{path} does not document image/png.");
+            var parameters = post.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToArray();
+            Assert.Contains("format", parameters);
+            Assert.Contains("stroke", parameters);
+        }
+    }
+
     private async Task<DecodedImage> DecodeAsync(HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
