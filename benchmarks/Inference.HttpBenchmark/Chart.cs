@@ -12,7 +12,7 @@ internal static class Chart
     private const string Http = "HTTP end-to-end, concurrency ";
     private const string InProcess = "detection service in-process, ";
 
-    public static string Write(string path, string model, IReadOnlyList<Summary> rows, Summary rawBatch1, Summary rawBest)
+    public static string Write(string path, string model, int cores, IReadOnlyList<Summary> rows, Summary rawBatch1, Summary rawBest)
     {
         var http = Series(rows, Http);
         var inProcess = Series(rows, InProcess);
@@ -20,7 +20,7 @@ internal static class Chart
 
         var plot = new Plot();
         plot.Font.Set("DejaVu Sans");
-        plot.Title($"{model}: throughput and p99 against concurrency ({Environment.ProcessorCount} cores)");
+        plot.Title($"{model}: throughput and p99 against concurrency ({cores} cores)");
         var position = concurrencies.Select((c, i) => (c, (double)i)).ToDictionary(p => p.c, p => p.Item2);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             [.. concurrencies.Select(c => position[c])], [.. concurrencies.Select(c => c.ToString(CultureInfo.InvariantCulture))]);

@@ -5,6 +5,13 @@ using Inference.Testing;
 
 // One run, side by side: raw ONNX Runtime (batch 1 and the best batch), the in-process pipeline, and the HTTP service
 // under 1, 4 and 16 concurrent clients, with 640×480 JPEGs. Every figure is the median of several timed runs.
+// --chart-only REPORT.json redraws the chart of a stored report (beside it) without measuring anything.
+if (args.SkipWhile(a => a != "--chart-only").Skip(1).FirstOrDefault() is { } stored)
+{
+    Console.WriteLine($"Chart written: {Report.RedrawChart(stored)}");
+    return;
+}
+
 var seconds = Argument("--seconds", 5);
 var runs = Argument("--runs", 3);
 var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.Combine(RepositoryPaths.Root, "benchmarks", "results");

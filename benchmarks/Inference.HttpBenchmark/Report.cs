@@ -12,7 +12,7 @@ internal static class Report
     public static void Write(string directory, string model, IReadOnlyList<Summary> rows, Summary rawBest, TimeSpan startup, IReadOnlyList<long> rssKb, int seconds, int runs)
     {
         Directory.CreateDirectory(directory);
-        var chart = Chart.Write(Path.Combine(directory, $"http-{model}.png"), model, rows, rows.Single(r => r.Name == "raw ORT, batch 1"), rawBest);
+        var chart = Chart.Write(Path.Combine(directory, $"http-{model}.png"), model, Environment.ProcessorCount, rows, rows.Single(r => r.Name == "raw ORT, batch 1"), rawBest);
         var http16 = rows.Single(r => r.Name.EndsWith("concurrency 16", StringComparison.Ordinal));
         var pipeline = rows.Single(r => r.Name.Contains("16 callers", StringComparison.Ordinal));
         var httpRows = rows.Where(r => r.Name.StartsWith("HTTP", StringComparison.Ordinal)).ToArray();
@@ -61,6 +61,18 @@ internal static class Report
         }, JsonOptions));
         Console.WriteLine();
         Console.WriteLine(text);
+    }
+
+    /// <summary>Draws the chart of a report written by <see cref="Write"/>, from its JSON, beside it.</summary>
+    public static string RedrawChart(string jsonPath)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(jsonPath));
+        var root = document.RootElement;
+        var model = root.GetProperty("model").GetString()!;
+        var rows = root.GetProperty("rows").Deserialize<Summary[]>(JsonOptions)!;
+        var rawBest = rows.Single(r => r.Name.EndsWith("(best)", StringComparison.Ordinal));
+        var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!, $"http-{model}.png");
+        return Chart.Write(path, model, root.GetProperty("cores").GetInt32(), rows, rows.Single(r => r.Name == "raw ORT, batch 1"), rawBest);
     }
 
     private static string Ms(double? value) => value is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) : "–";

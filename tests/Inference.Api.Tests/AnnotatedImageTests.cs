@@ -145,6 +145,7 @@ public sealed class AnnotatedImageTests : IAsyncLifetime
             var content = post.GetProperty("responses").GetProperty("200").GetProperty("content");
             Assert.True(content.TryGetProperty("image/jpeg", out _), $"{path} does not document image/jpeg.");
             Assert.True(content.TryGetProperty("image/png", out _), $"{path} does not document image/png.");
+            Assert.True(content.TryGetProperty("application/json", out _), $"{path} lost its JSON answer.");
             var parameters = post.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToArray();
             Assert.Contains("format", parameters);
             Assert.Contains("stroke", parameters);

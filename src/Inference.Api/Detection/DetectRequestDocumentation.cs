@@ -42,6 +42,15 @@ internal static class DetectRequestDocumentation
         }
 
         operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };
+        if (operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content is { } answers)
+        {
+            // format=image (or Accept: image/jpeg|png) answers the picture instead of the JSON.
+            foreach (var type in AnnotatedImageResponse.ImageTypes)
+            {
+                answers[type] = new OpenApiMediaType { Schema = binary };
+            }
+        }
+
         operation.Parameters ??= [];
         foreach (var (name, schema) in new (string, JsonSchemaType)[] { ("confidence", JsonSchemaType.Number), ("iou", JsonSchemaType.Number), ("classes", JsonSchemaType.String), ("max_detections", JsonSchemaType.Integer), ("agnostic", JsonSchemaType.Boolean), ("format", JsonSchemaType.String), ("labels", JsonSchemaType.Boolean), ("stroke", JsonSchemaType.Integer) })
         {
