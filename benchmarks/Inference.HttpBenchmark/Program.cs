@@ -8,6 +8,13 @@ using Inference.Testing;
 // HTTP service under 1, 4 and 16 clients with 640×427 JPEGs and under 4 and 16 clients with 12 MP phone JPEGs; the
 // service's resident memory idle, at peak and after the load. Every figure is the median of several timed runs.
 //   --mode full (default) | layouts (CPU instance/thread layouts) | hostile (the whole hostile corpus over HTTP)
+//   --chart-only REPORT.json redraws the chart of a stored report (beside it) without measuring anything.
+if (args.SkipWhile(a => a != "--chart-only").Skip(1).FirstOrDefault() is { } stored)
+{
+    Console.WriteLine($"Chart written: {Report.RedrawChart(stored)}");
+    return;
+}
+
 var mode = Text("--mode", "full");
 var seconds = Argument("--seconds", 5);
 var runs = Argument("--runs", 3);

@@ -30,6 +30,7 @@ internal static class Report
         Directory.CreateDirectory(directory);
         Summary Http(string workload, int concurrency) => rows.Single(r => r.Name == $"HTTP {workload}, concurrency {concurrency}");
         var service = rows.Single(r => r.Name.Contains("16 callers", StringComparison.Ordinal));
+        var chart = Chart.Write(Path.Combine(directory, $"http-{model}.png"), model, Environment.ProcessorCount, rows, rawBatch1, rawBest);
         var httpRows = rows.Where(r => r.Name.StartsWith("HTTP", StringComparison.Ordinal)).ToArray();
         var throughputRatio = Http(Web, 16).ImagesPerSecond / rawBest.ImagesPerSecond;
         var rawLatencyMs = 1000 / rawBatch1.ImagesPerSecond;
@@ -45,6 +46,8 @@ internal static class Report
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, the service's default settings, median of {runs} runs of {seconds} s each.");
         md.AppendLine(CultureInfo.InvariantCulture, $"Workloads: the fixture photos as {Web} JPEGs (web) and as {Phone} JPEGs (12 MP phone photos), quality 90.");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"![Throughput and p99 against concurrency, beside raw ONNX Runtime]({Path.GetFileName(chart)})");
         md.AppendLine();
         md.AppendLine("| what | images/s | × raw ORT best | p50 ms | p95 ms | p99 ms | errors |");
         md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -86,6 +89,18 @@ internal static class Report
         }, JsonOptions));
         Console.WriteLine();
         Console.WriteLine(text);
+    }
+
+    /// <summary>Draws the chart of a report written by <see cref="Write"/>, from its JSON, beside it.</summary>
+    public static string RedrawChart(string jsonPath)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(jsonPath));
+        var root = document.RootElement;
+        var model = root.GetProperty("model").GetString()!;
+        var rows = root.GetProperty("rows").Deserialize<Summary[]>(JsonOptions)!;
+        var rawBest = rows.Single(r => r.Name.EndsWith("(best)", StringComparison.Ordinal));
+        var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!, $"http-{model}.png");
+        return Chart.Write(path, model, root.GetProperty("cores").GetInt32(), rows, rows.Single(r => r.Name == "raw ORT, batch 1"), rawBest);
     }
 
     private static string Ms(double? value) => value is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) : "–";

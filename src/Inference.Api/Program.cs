@@ -2,6 +2,7 @@ using Inference.Api.Detection;
 using Inference.Api.Health;
 using Inference.Api.Hosting;
 using Inference.Api.Models;
+using Inference.Api.Ui;
 using Microsoft.Extensions.Options;
 
 try
@@ -18,6 +19,7 @@ try
     app.MapModels();
     app.MapHealth();
     app.MapObservability();
+    app.MapUi();
     await app.RunAsync();
     return 0;
 }

@@ -26,6 +26,8 @@ public sealed class OptionsValidationTests
     [InlineData("Models:Coco:Manifest", "x.json", "Models:Coco")]
     [InlineData("Models:coco:Manifest", "", "Models:coco:Manifest")]
     [InlineData("Batching:MaxBatchSize", "eight", "Batching:MaxBatchSize")]
+    [InlineData("Ui:Title", "", "Ui:Title")]
+    [InlineData("Ui:Enabled", "sometimes", "Ui:Enabled")]
     public void A_bad_setting_fails_validation_with_a_message_naming_the_key(string key, string value, string expected)
     {
         var failure = Assert.ThrowsAny<Exception>(() => Validate(new Dictionary<string, string?> { [key] = value, ["Shutdown:DrainDelaySeconds"] = "2" }));

@@ -52,6 +52,30 @@ public sealed class RealModelTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_photo_comes_back_annotated_with_the_cup_box_drawn()
+    {
+        Skip.If(_service is null, YoloxFixture.SkipReason);
+        var photo = File.ReadAllBytes(YoloxFixture.Photo("coffee.png"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/detect?stroke=4") { Content = Requests.Raw(photo) };
+        request.Headers.Accept.ParseAdd("image/jpeg");
+
+        using var response = await _service!.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        // The README shows this file: an annotated fixture photo made by this test.
+        TestArtifacts.Save("coffee-annotated.jpg", bytes);
+        using var image = new Inference.Core.Imaging.ImageDecoder().Decode(bytes, Inference.Core.Imaging.ImageTarget.Full, default);
+        Assert.Equal((600, 400), (image.Width, image.Height));
+        Assert.Equal("2", response.Headers.GetValues("X-Detections").Single());
+
+        // The cup (COCO class 41) box's left edge, x = 162 to 165, in its class colour (JPEG allows a few levels).
+        var cup = Inference.Core.Rendering.ClassPalette.For(41);
+        var pixel = image.RgbAt(164, 150);
+        Assert.True(Math.Abs(pixel.R - cup.Red) + Math.Abs(pixel.G - cup.Green) + Math.Abs(pixel.B - cup.Blue) < 60, $"{pixel} is not the cup colour {cup}.");
+    }
+
+    [SkippableFact]
     public async Task Agnostic_nms_lets_the_cup_suppress_the_table_it_overlaps()
     {
         Skip.If(_service is null, YoloxFixture.SkipReason);

@@ -29,6 +29,9 @@ internal static class DetectRequestDocumentation
                         ["classes"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Class names or ids, comma separated." },
                         ["max_detections"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1" },
                         ["agnostic"] = new OpenApiSchema { Type = JsonSchemaType.Boolean },
+                        ["format"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "'json' (the default) or 'image': the image back with the boxes drawn (one image only)." },
+                        ["labels"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Description = "With format=image: caption each box with its class and confidence (default true)." },
+                        ["stroke"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = "64", Description = "With format=image: box line width in pixels (default: scaled to the image)." },
                     },
                 },
             },
@@ -39,8 +42,17 @@ internal static class DetectRequestDocumentation
         }
 
         operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };
+        if (operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content is { } answers)
+        {
+            // format=image (or Accept: image/jpeg|png) answers the picture instead of the JSON.
+            foreach (var type in AnnotatedImageResponse.ImageTypes)
+            {
+                answers[type] = new OpenApiMediaType { Schema = binary };
+            }
+        }
+
         operation.Parameters ??= [];
-        foreach (var (name, schema) in new (string, JsonSchemaType)[] { ("confidence", JsonSchemaType.Number), ("iou", JsonSchemaType.Number), ("classes", JsonSchemaType.String), ("max_detections", JsonSchemaType.Integer), ("agnostic", JsonSchemaType.Boolean) })
+        foreach (var (name, schema) in new (string, JsonSchemaType)[] { ("confidence", JsonSchemaType.Number), ("iou", JsonSchemaType.Number), ("classes", JsonSchemaType.String), ("max_detections", JsonSchemaType.Integer), ("agnostic", JsonSchemaType.Boolean), ("format", JsonSchemaType.String), ("labels", JsonSchemaType.Boolean), ("stroke", JsonSchemaType.Integer) })
         {
             operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Query, Required = false, Schema = new OpenApiSchema { Type = schema } });
         }

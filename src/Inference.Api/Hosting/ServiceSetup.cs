@@ -3,6 +3,7 @@ using Inference.Api.Errors;
 using Inference.Api.Health;
 using Inference.Api.Models;
 using Inference.Api.Observability;
+using Inference.Api.Ui;
 using Inference.Core.Contracts;
 using Inference.Core.Hosting;
 using Inference.Core.Repository;
@@ -22,6 +23,8 @@ public static class ServiceSetup
         services.AddInferenceOptions(builder.Configuration);
         services.Add<ShutdownOptions, ShutdownOptionsValidator>(builder.Configuration, ShutdownOptions.Section);
         services.Add<MemoryOptions, MemoryOptionsValidator>(builder.Configuration, MemoryOptions.Section);
+        services.Add<UiOptions, UiOptionsValidator>(builder.Configuration, UiOptions.Section);
+        services.AddSingleton<EmbeddedAssets>();
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((kestrel, limits) => kestrel.Limits.MaxRequestBodySize = limits.Value.MaxBodyBytes);
         services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.TimeoutSeconds));
 

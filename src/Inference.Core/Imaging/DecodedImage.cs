@@ -46,6 +46,9 @@ public sealed class DecodedImage : IDisposable
 
     public ReadOnlySpan<byte> Row(int y) => Pixels.Slice(y * RowBytes, RowBytes);
 
+    /// <summary>The same rows, writable: the annotation renderer draws straight onto the decoded pixels instead of a copy.</summary>
+    internal Span<byte> WritablePixels => (_pixels ?? throw new ObjectDisposedException(nameof(DecodedImage))).Span[..(RowBytes * Height)];
+
     public void Dispose()
     {
         _pixels?.Dispose();
