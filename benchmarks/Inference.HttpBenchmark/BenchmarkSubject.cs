@@ -1,3 +1,4 @@
+using Inference.Core.Backends;
 using Inference.Core.Model;
 using Inference.DemoModel;
 using Inference.Testing;
@@ -11,6 +12,15 @@ namespace Inference.HttpBenchmark;
 /// <summary>The model under test and its 640×480 JPEG workload: YOLOX-Nano on the fixture photos, else the demo model.</summary>
 internal sealed record BenchmarkSubject(string Name, string ManifestPath, ModelManifest Manifest, string WeightsPath, IReadOnlyList<byte[]> Jpegs)
 {
+    /// <summary>
+    /// The provider every figure of the run uses (raw ORT, in-process and the service): <c>Inference__ExecutionProvider</c>
+    /// as the service reads it, <c>cpu</c> when unset. <c>cuda</c> fails where CUDA does not load, never measuring the CPU instead.
+    /// </summary>
+    public static ExecutionProviderPreference Provider { get; } =
+        Environment.GetEnvironmentVariable("Inference__ExecutionProvider") is { Length: > 0 } name
+            ? Enum.Parse<ExecutionProviderPreference>(name, ignoreCase: true)
+            : ExecutionProviderPreference.Cpu;
+
     /// <summary>The input as the service runs it; both subjects' manifests name their format.</summary>
     public InputSpec Input => InputConventions.Resolve(Manifest.Input, Manifest.Format ?? throw new InvalidOperationException($"{Name}'s manifest names no format.")).Input;
 

@@ -11,7 +11,7 @@ var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.
 var duration = TimeSpan.FromSeconds(seconds);
 var work = Directory.CreateTempSubdirectory("http-benchmark-").FullName;
 var subject = BenchmarkSubject.Create(work);
-Console.WriteLine($"Model {subject.Name}, {runs} runs of {seconds} s per figure, {Environment.ProcessorCount} cores.");
+Console.WriteLine($"Model {subject.Name} on {BenchmarkSubject.Provider}, {runs} runs of {seconds} s per figure, {Environment.ProcessorCount} cores.");
 
 var rows = new List<Summary>();
 var raw = new Dictionary<int, Summary>();
@@ -27,7 +27,7 @@ rows.Add(Measure("detection service in-process, 1 caller", true, () => InProcess
 rows.Add(Measure("detection service in-process, 16 callers", true, () => InProcessThroughput.ServiceAsync(subject, 16, duration)));
 
 var startClock = Stopwatch.StartNew();
-await using (var api = await ApiProcess.StartAsync(new Dictionary<string, string> { ["Model__Manifest"] = subject.ManifestPath }))
+await using (var api = await ApiProcess.StartAsync(new Dictionary<string, string> { ["Model__Manifest"] = subject.ManifestPath, ["Inference__ExecutionProvider"] = BenchmarkSubject.Provider.ToString().ToLowerInvariant() }))
 {
     await api.WaitUntilReadyAsync();
     var startup = startClock.Elapsed;

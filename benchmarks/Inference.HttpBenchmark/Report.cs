@@ -45,6 +45,7 @@ internal static class Report
         {
             model,
             cores = Environment.ProcessorCount,
+            executionProvider = BenchmarkSubject.Provider.ToString().ToLowerInvariant(),
             seconds,
             runs,
             rows,

@@ -31,7 +31,7 @@ public sealed partial class GpuBuildTests : IClassFixture<GpuBuildTests.Publishe
         Assert.True(File.Exists(Path.Combine(_published.App, "models", "shapes-demo", "manifest.json")), "The embedded default model is not in the image.");
     }
 
-    [Fact]
+    [WithoutGpuFact]
     public async Task The_gpu_build_falls_back_to_cpu_and_serves_on_a_host_without_a_gpu()
     {
         await using var api = await ApiProcess.StartAsync(
