@@ -14,13 +14,14 @@ public sealed class CloudFormationTests : IDisposable
     {
         "ecr:GetAuthorizationToken", "ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition",
         "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+        "cloudwatch:PutMetricData",
     };
 
     private readonly string _directory = Directory.CreateTempSubdirectory("cfn-").FullName;
     private readonly JsonObject _template = CloudFormation.Load(DeliveryFiles.Infrastructure);
     private readonly JsonObject _shared = CloudFormation.Load(DeliveryFiles.SharedInfrastructure);
 
-    public static TheoryData<string> Templates() => new(DeliveryFiles.Templates.Select(Path.GetFileName)!);
+    public static TheoryData<string> Templates() => new(DeliveryFiles.Templates.Select(t => Path.GetRelativePath(Path.Combine(DeliveryFiles.Root, "deploy"), t)));
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Inference.Delivery.Tests.Support;
 using Inference.Testing;
+using Inference.Testing.Gpu;
 
 namespace Inference.Delivery.Tests;
 

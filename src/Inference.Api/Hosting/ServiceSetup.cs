@@ -32,6 +32,9 @@ public static class ServiceSetup
         services.AddSingleton<DetectRequestReader>();
         services.AddHostedService<ModelRepositoryLoader>();
         services.AddHostedService<GracefulShutdown>();
+        services.Add<EmfOptions, EmfOptionsValidator>(builder.Configuration, EmfOptions.Section);
+        services.AddHostedService(sp => new EmfPublisher(
+            sp.GetRequiredService<IOptions<EmfOptions>>(), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<TimeProvider>()));
 
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Complete);
         services.AddOpenApi();
