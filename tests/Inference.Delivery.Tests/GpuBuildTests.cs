@@ -46,6 +46,21 @@ public sealed partial class GpuBuildTests : IClassFixture<GpuBuildTests.Publishe
         Assert.Contains(api.Lines, l => l.Contains("falling back to CPU", StringComparison.Ordinal));
     }
 
+    [GpuFact]
+    public async Task The_gpu_build_serves_on_cuda_where_a_gpu_is_present()
+    {
+        await using var api = await ApiProcess.StartAsync(
+            new Dictionary<string, string> { ["Inference__ExecutionProvider"] = "cuda", ["Model__CacheDirectory"] = _published.Cache },
+            _published.App);
+        await api.WaitUntilReadyAsync();
+
+        var model = await api.Client.GetFromJsonAsync<JsonElement>("/v1/model");
+        using var golden = await api.Client.GetAsync("/health/golden");
+
+        Assert.Equal("CUDAExecutionProvider", model.GetProperty("provider").GetString());
+        Assert.True(golden.IsSuccessStatusCode, await golden.Content.ReadAsStringAsync());
+    }
+
     /// <summary>The build context (the repository less what .dockerignore drops), published once for the class.</summary>
     public sealed class Published : IDisposable
     {
