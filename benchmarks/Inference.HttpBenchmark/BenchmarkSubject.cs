@@ -1,3 +1,4 @@
+using Inference.Core.Backends;
 using Inference.Core.Model;
 using Inference.Testing;
 using SixLabors.ImageSharp;
@@ -12,6 +13,16 @@ namespace Inference.HttpBenchmark;
 /// </summary>
 internal sealed record BenchmarkSubject(string Name, string ManifestPath, ModelManifest Manifest, string WeightsPath, IReadOnlyList<byte[]> Jpegs, IReadOnlyList<byte[]> PhoneJpegs)
 {
+    /// <summary>
+    /// The provider every figure of the run uses (raw ORT, in-process and the service): <c>Inference__ExecutionProvider</c>
+    /// as the service reads it, <c>cpu</c> when unset. <c>cuda</c> fails where CUDA does not load, never measuring the CPU instead.
+    /// </summary>
+    public static ExecutionProviderPreference Provider { get; } =
+        Environment.GetEnvironmentVariable("Inference__ExecutionProvider") is { Length: > 0 } name
+            ? Enum.Parse<ExecutionProviderPreference>(name, ignoreCase: true)
+            : ExecutionProviderPreference.Cpu;
+
+    /// <summary>The input as the service runs it; both subjects' manifests name their format.</summary>
     public InputSpec Input => InputConventions.Resolve(Manifest.Input, Manifest.Format ?? throw new InvalidOperationException($"{Name}'s manifest names no format.")).Input;
 
     public static BenchmarkSubject Create(string workDirectory)

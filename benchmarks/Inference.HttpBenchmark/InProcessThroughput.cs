@@ -10,7 +10,7 @@ internal static class InProcessThroughput
 {
     public static async Task<RunResult> ServiceAsync(BenchmarkSubject subject, int concurrency, TimeSpan duration)
     {
-        await using var detector = await LocalDetector.LoadAsync(subject.Manifest, subject.WeightsPath, new BackendOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
+        await using var detector = await LocalDetector.LoadAsync(subject.Manifest, subject.WeightsPath, new BackendOptions { ExecutionProvider = BenchmarkSubject.Provider });
         var latencies = new List<double>();
         var clock = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>

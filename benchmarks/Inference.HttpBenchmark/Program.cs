@@ -22,7 +22,7 @@ var output = Text("--out", Path.Combine(RepositoryPaths.Root, "benchmarks", "res
 var duration = TimeSpan.FromSeconds(seconds);
 var work = Directory.CreateTempSubdirectory("http-benchmark-").FullName;
 var subject = BenchmarkSubject.Create(work);
-Console.WriteLine($"Model {subject.Name}, mode {mode}, {runs} runs of {seconds} s per figure, {Environment.ProcessorCount} cores.");
+Console.WriteLine($"Model {subject.Name} on {BenchmarkSubject.Provider}, mode {mode}, {runs} runs of {seconds} s per figure, {Environment.ProcessorCount} cores.");
 try
 {
     switch (mode)
@@ -61,7 +61,7 @@ async Task FullAsync()
     rows.Add(Measure("detection service in-process, 16 callers", true, () => InProcessThroughput.ServiceAsync(subject, 16, duration)));
 
     var startClock = System.Diagnostics.Stopwatch.StartNew();
-    await using var api = await ApiProcess.StartAsync(new Dictionary<string, string> { ["Model__Manifest"] = subject.ManifestPath });
+    await using var api = await ApiProcess.StartAsync(new Dictionary<string, string> { ["Model__Manifest"] = subject.ManifestPath, ["Inference__ExecutionProvider"] = BenchmarkSubject.Provider.ToString().ToLowerInvariant() });
     await api.WaitUntilReadyAsync();
     var startup = startClock.Elapsed;
     var memory = new MemoryFigures();

@@ -4,12 +4,18 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Inference.HttpBenchmark;
 
-/// <summary>The baseline: a bare ONNX Runtime session with default options, its input already a tensor.</summary>
+/// <summary>The baseline: a bare ONNX Runtime session with default options (plus CUDA on a CUDA run), its input already a tensor.</summary>
 internal static class RawOrtThroughput
 {
     public static RunResult Measure(BenchmarkSubject subject, int batch, TimeSpan duration)
     {
-        using var session = new InferenceSession(subject.WeightsPath);
+        using var options = new SessionOptions();
+        if (BenchmarkSubject.Provider == Inference.Core.Backends.ExecutionProviderPreference.Cuda)
+        {
+            options.AppendExecutionProvider_CUDA(0);
+        }
+
+        using var session = new InferenceSession(subject.WeightsPath, options);
         var input = subject.Input;
         var slot = LetterboxTensorizer.SlotLength(input);
         var tensor = new float[batch * slot];

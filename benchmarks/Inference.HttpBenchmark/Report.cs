@@ -72,6 +72,7 @@ internal static class Report
         {
             model,
             cores = Environment.ProcessorCount,
+            executionProvider = BenchmarkSubject.Provider.ToString().ToLowerInvariant(),
             seconds,
             runs,
             rows,

@@ -14,13 +14,14 @@ public sealed class CloudFormationTests : IDisposable
     {
         "ecr:GetAuthorizationToken", "ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition",
         "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+        "cloudwatch:PutMetricData",
     };
 
     private readonly string _directory = Directory.CreateTempSubdirectory("cfn-").FullName;
     private readonly JsonObject _template = CloudFormation.Load(DeliveryFiles.Infrastructure);
     private readonly JsonObject _shared = CloudFormation.Load(DeliveryFiles.SharedInfrastructure);
 
-    public static TheoryData<string> Templates() => new(DeliveryFiles.Templates.Select(Path.GetFileName)!);
+    public static TheoryData<string> Templates() => new(DeliveryFiles.Templates.Select(t => Path.GetRelativePath(Path.Combine(DeliveryFiles.Root, "deploy"), t)));
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
@@ -183,9 +184,9 @@ public sealed class CloudFormationTests : IDisposable
         foreach (var (name, body) in users)
         {
             var condition = (string?)body!["Condition"];
-            foreach (var target in References(body).Distinct(StringComparer.Ordinal))
+            foreach (var (target, guard) in References(body, null).Distinct())
             {
-                if (conditions.TryGetValue(target, out var needed) && needed is not null && needed != condition)
+                if (conditions.TryGetValue(target, out var needed) && needed is not null && needed != condition && needed != guard)
                 {
                     problems.Add($"{name} refers to {target}, which exists only when {needed}.");
                 }
@@ -195,9 +196,25 @@ public sealed class CloudFormationTests : IDisposable
         return problems;
     }
 
-    // Ref, Fn::GetAtt, ${Name} / ${Name.Attribute} inside Fn::Sub, and DependsOn.
-    private static IEnumerable<string> References(JsonNode? node) =>
-        CloudFormation.ReferencedNames(node).Concat(node is JsonObject obj && obj["DependsOn"] is { } dependsOn ? CloudFormation.AsList(dependsOn).Select(d => (string)d!) : []);
+    // Ref, Fn::GetAtt, ${Name} / ${Name.Attribute} inside Fn::Sub, and DependsOn, each with the condition of the
+    // innermost Fn::If whose true branch holds it (CloudFormation never resolves the branch it does not take).
+    private static IEnumerable<(string Name, string? Guard)> References(JsonNode? node, string? guard)
+    {
+        if (node is JsonObject obj && obj.Count == 1 && obj["Fn::If"] is JsonArray branches && branches.Count == 3)
+        {
+            return References(branches[1], (string?)branches[0]).Concat(References(branches[2], guard));
+        }
+
+        return node switch
+        {
+            JsonObject map when CloudFormation.IsIntrinsic(map) => CloudFormation.ReferencedNames(map).Select(n => (n, guard)),
+            JsonObject map => map.SelectMany(p => p.Key == "DependsOn"
+                ? CloudFormation.AsList(p.Value).Select(d => ((string)d!, guard))
+                : p.Key == "Condition" ? [] : References(p.Value, guard)),
+            JsonArray array => array.SelectMany(item => References(item, guard)),
+            _ => [],
+        };
+    }
 
     private static IEnumerable<string> Imports(JsonNode? node) => node switch
     {
@@ -252,8 +269,14 @@ public sealed class CloudFormationTests : IDisposable
             documents.AddRange(policies.Select(p => p!["PolicyDocument"]));
         }
 
-        return documents.Where(d => d is not null).SelectMany(d => CloudFormation.AsList(d!["Statement"])).Where(s => s is not null)!;
+        return documents.Where(d => d is not null).SelectMany(d => CloudFormation.AsList(d!["Statement"])).SelectMany(Branches).Where(s => s is not null)!;
     }
+
+    // A statement written as Fn::If [condition, statement, AWS::NoValue] is checked as the statement it may become.
+    private static IEnumerable<JsonNode?> Branches(JsonNode? statement) =>
+        statement is JsonObject { Count: 1 } choice && choice["Fn::If"] is JsonArray branches && branches.Count == 3
+            ? branches.Skip(1).Where(b => b is JsonObject branch && !CloudFormation.IsIntrinsic(branch)).SelectMany(Branches)
+            : [statement];
 
     internal static string[] Actions(JsonNode statement) => CloudFormation.AsList(statement["Action"]).Select(a => (string)a!).ToArray();
 

@@ -1,4 +1,5 @@
 using Inference.Api.Hosting;
+using Inference.Api.Observability;
 using Inference.Core.Backends;
 using Inference.Core.Imaging;
 using Inference.Core.Repository;
@@ -34,6 +35,7 @@ public sealed class ConsistencyTests : IDisposable
         [LimitsOptions.Section] = [typeof(LimitsOptions), typeof(ImageLimits)],
         [ShutdownOptions.Section] = [typeof(ShutdownOptions)],
         [S3Options.Section] = [typeof(S3Options)],
+        [EmfOptions.Section] = [typeof(EmfOptions)],
     };
 
     // Read by ASP.NET Core and the OpenTelemetry SDK themselves, not by a section of ours.

@@ -87,6 +87,7 @@ public sealed class ContainerAndTaskTests : IDisposable
                 ["TASK_ROLE_ARN"] = "arn:aws:iam::123456789012:role/task",
                 ["AWS_REGION"] = "us-east-1",
                 ["LOG_GROUP"] = "/ecs/detector-staging",
+                ["ENVIRONMENT"] = "staging",
             });
         var path = Path.Combine(_directory, "rendered.json");
         await File.WriteAllTextAsync(path, rendered.ToJsonString());

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Inference.Delivery.Tests.Support;
 using Inference.Testing;
+using Inference.Testing.Gpu;
 
 namespace Inference.Delivery.Tests;
 
@@ -31,7 +32,7 @@ public sealed partial class GpuBuildTests : IClassFixture<GpuBuildTests.Publishe
         Assert.True(File.Exists(Path.Combine(_published.App, "models", "shapes-demo", "manifest.json")), "The embedded default model is not in the image.");
     }
 
-    [Fact]
+    [WithoutGpuFact]
     public async Task The_gpu_build_falls_back_to_cpu_and_serves_on_a_host_without_a_gpu()
     {
         await using var api = await ApiProcess.StartAsync(
@@ -43,6 +44,21 @@ public sealed partial class GpuBuildTests : IClassFixture<GpuBuildTests.Publishe
 
         Assert.Equal("CPUExecutionProvider", model.GetProperty("provider").GetString());
         Assert.Contains(api.Lines, l => l.Contains("falling back to CPU", StringComparison.Ordinal));
+    }
+
+    [GpuFact]
+    public async Task The_gpu_build_serves_on_cuda_where_a_gpu_is_present()
+    {
+        await using var api = await ApiProcess.StartAsync(
+            new Dictionary<string, string> { ["Inference__ExecutionProvider"] = "cuda", ["Model__CacheDirectory"] = _published.Cache },
+            _published.App);
+        await api.WaitUntilReadyAsync();
+
+        var model = await api.Client.GetFromJsonAsync<JsonElement>("/v1/model");
+        using var golden = await api.Client.GetAsync("/health/golden");
+
+        Assert.Equal("CUDAExecutionProvider", model.GetProperty("provider").GetString());
+        Assert.True(golden.IsSuccessStatusCode, await golden.Content.ReadAsStringAsync());
     }
 
     /// <summary>The build context (the repository less what .dockerignore drops), published once for the class.</summary>

@@ -176,7 +176,7 @@ public sealed partial class ReleaseWorkflowTests : IDisposable
     public void A_job_that_may_outlive_its_credentials_is_caught(string file, string good, string bad, string expected)
     {
         var copy = Path.Combine(_directory, "copy");
-        foreach (var original in new[] { "deploy/infrastructure.yaml", "deploy/shared.yaml", "deploy/lambda/template.yaml", ".github/workflows/deploy-environment.yml" })
+        foreach (var original in new[] { "deploy/infrastructure.yaml", "deploy/shared.yaml", "deploy/lambda/template.yaml", "deploy/lambda/preprocess.yaml", "deploy/sagemaker/endpoint.yaml", "deploy/training/training.yaml", "deploy/ci/gpu-tests.yaml", ".github/workflows/deploy-environment.yml" })
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(copy, original))!);
             File.Copy(Path.Combine(DeliveryFiles.Root, original), Path.Combine(copy, original));
@@ -663,6 +663,13 @@ public sealed partial class ReleaseWorkflowTests : IDisposable
             "disable-retry", "retry-max-attempts", "special-characters-workaround",
         ]),
         ["amazon-ecr-login@062b18b96a7aff071d4dc91bc00c4c1a7945b076"] = ("v2.0.1", "node20", ["registries", "registry-type", "skip-logout", "mask-password", "http-proxy"]),
+        ["aws-codebuild-run-build@4d15a47425739ac2296ba5e7eee3bdd4bfbdd767"] = ("v1.0.18", "node20",
+        [
+            "project-name", "buildspec-override", "compute-type-override", "environment-type-override", "image-override",
+            "image-pull-credentials-type-override", "env-vars-for-codebuild", "update-interval", "update-back-off", "disable-source-override",
+            "source-version-override", "source-type-override", "source-location-override", "hide-cloudwatch-logs", "disable-github-env-vars",
+            "artifacts-type-override", "stop-on-signals",
+        ]),
     };
 
     [GeneratedRegex(@"uses: aws-actions/([\w.-]+)@([0-9a-f]{40}) # (v[\d.]+)")]
@@ -744,6 +751,7 @@ public sealed partial class ReleaseWorkflowTests : IDisposable
                 ["TASK_ROLE_ARN"] = "arn:aws:iam::123456789012:role/task",
                 ["AWS_REGION"] = "us-east-1",
                 ["LOG_GROUP"] = "/ecs/detector-production",
+                ["ENVIRONMENT"] = "production",
             });
         var target = Deployment(model, image, "arn:aws:ecs:us-east-1:123456789012:task-definition/detector:12");
         var passed = Deployment(Model(3, ModelStatus.Withdrawn), ImageOf('c'), "arn:aws:ecs:us-east-1:123456789012:task-definition/detector:13");
@@ -805,12 +813,16 @@ public sealed partial class ReleaseWorkflowTests : IDisposable
     private static Dictionary<string, int> Roles(string? root = null)
     {
         root ??= DeliveryFiles.Root;
-        int Max(string template) => Int(Properties(CloudFormation.Load(Path.Combine(root, template)), template.EndsWith("shared.yaml", StringComparison.Ordinal) ? "BuildRole" : "DeployRole")["MaxSessionDuration"]);
+        int Max(string template, string role) => Int(Properties(CloudFormation.Load(Path.Combine(root, template)), role)["MaxSessionDuration"]);
         return new Dictionary<string, int>(StringComparer.Ordinal)
         {
-            ["AWS_BUILD_ROLE_ARN"] = Max("deploy/shared.yaml"),
-            ["AWS_DEPLOY_ROLE_ARN"] = Max("deploy/infrastructure.yaml"),
-            ["LAMBDA_DEPLOY_ROLE_ARN"] = Max("deploy/lambda/template.yaml"),
+            ["AWS_BUILD_ROLE_ARN"] = Max("deploy/shared.yaml", "BuildRole"),
+            ["AWS_DEPLOY_ROLE_ARN"] = Max("deploy/infrastructure.yaml", "DeployRole"),
+            ["LAMBDA_DEPLOY_ROLE_ARN"] = Max("deploy/lambda/template.yaml", "DeployRole"),
+            ["PREPROCESS_DEPLOY_ROLE_ARN"] = Max("deploy/lambda/preprocess.yaml", "DeployRole"),
+            ["SAGEMAKER_DEPLOY_ROLE_ARN"] = Max("deploy/sagemaker/endpoint.yaml", "DeployRole"),
+            ["TRAINING_ROLE_ARN"] = Max("deploy/training/training.yaml", "GitHubTrainingRole"),
+            ["GPU_TESTS_ROLE_ARN"] = Max("deploy/ci/gpu-tests.yaml", "GitHubRole"),
         };
     }
 

@@ -72,7 +72,7 @@ public sealed class RuntimeApiTests(PublishedBootstrap bootstrap) : IAsyncLifeti
 
     public static TheoryData<string, string, string, string> InitFailures() => new()
     {
-        { "transcode", "{}", "Runtime.NoSuchHandler", "this function has the handlers 'detect' and 'validate'" },
+        { "transcode", "{}", "Runtime.NoSuchHandler", "this function has the handlers 'detect', 'preprocess', 'validate'" },
         { "detect", "{\"Model__Uri\": \"s3://models/detector/model.onnx\", \"Model__VersionId\": \"v1\"}", "Runtime.InitError", "Model:Sha256 is required" },
         { "validate", "{}", "Runtime.InitError", "VALIDATOR_TARGET_URL must be an absolute http(s) URL" },
     };

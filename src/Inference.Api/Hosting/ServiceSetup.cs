@@ -39,6 +39,9 @@ public static class ServiceSetup
         services.AddHostedService<GracefulShutdown>();
         services.AddSingleton<RequestActivity>();
         services.AddHostedService<IdleMemoryRelease>();
+        services.Add<EmfOptions, EmfOptionsValidator>(builder.Configuration, EmfOptions.Section);
+        services.AddHostedService(sp => new EmfPublisher(
+            sp.GetRequiredService<IOptions<EmfOptions>>(), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<TimeProvider>()));
 
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Complete);
         services.AddOpenApi();

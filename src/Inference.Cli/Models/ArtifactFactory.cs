@@ -40,11 +40,35 @@ internal static class ArtifactFactory
                 throw CliException.Usage($"The pin says {pin.Model.Name} {pin.Model.Version}, but its manifest {pin.Manifest.Uri} says {facts.Name} {facts.Version}; use the pin that push printed for it.");
             }
 
+            if (pin.Sagemaker is { } package)
+            {
+                await CheckPackageAsync(s3, package, cancellationToken).ConfigureAwait(false);
+            }
+
             return facts;
         }
         finally
         {
             cache.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The SageMaker archive is where the pin says, as that version, with that hash and size.</summary>
+    private static async Task CheckPackageAsync(Amazon.S3.IAmazonS3 s3, PinnedPackage package, CancellationToken cancellationToken)
+    {
+        if (!S3ObjectRef.TryParse(package.Uri, package.VersionId, out var archive))
+        {
+            throw CliException.Usage($"The pin's SageMaker package must be an s3:// URI (got '{package.Uri}').");
+        }
+
+        var head = await S3Faults.GuardAsync(s3, "HeadObject", archive.Bucket, archive.Key, () => s3.GetObjectMetadataAsync(
+            new Amazon.S3.Model.GetObjectMetadataRequest { BucketName = archive.Bucket, Key = archive.Key, VersionId = archive.VersionId },
+            cancellationToken)).ConfigureAwait(false);
+        var sha256 = head.Metadata[ModelPusher.Sha256Metadata];
+        if (!string.Equals(sha256, package.Sha256, StringComparison.Ordinal) || head.ContentLength != package.Size)
+        {
+            throw CliException.Usage(
+                $"The pin's SageMaker package {archive} has sha256 {(string.IsNullOrEmpty(sha256) ? "unknown" : sha256)} and {head.ContentLength} bytes, not {package.Sha256} and {package.Size}; use the pin that package-sagemaker printed for it.");
         }
     }
 
@@ -60,6 +84,7 @@ internal static class ArtifactFactory
             InputWidth = facts.Input.Width,
             InputHeight = facts.Input.Height,
             Classes = facts.Classes,
+            SagemakerPackage = pin.Sagemaker is { } package ? new PinnedFile(package.Uri, package.VersionId, package.Sha256, package.Size) : null,
         };
     }
 

@@ -9,7 +9,7 @@ using Spectre.Console;
 
 namespace Inference.Cli.Models;
 
-/// <summary><c>inference model inspect|init|validate|push</c>: from an ONNX file to a checked, pinned model.</summary>
+/// <summary><c>inference model inspect|init|validate|push|package-sagemaker</c>: from an ONNX file to a checked, pinned model.</summary>
 internal static class ModelCommands
 {
     public static Command Create()
@@ -19,6 +19,7 @@ internal static class ModelCommands
         model.Subcommands.Add(Init());
         model.Subcommands.Add(Validate());
         model.Subcommands.Add(Push());
+        model.Subcommands.Add(PackageSageMaker());
         return model;
     }
 
@@ -220,6 +221,41 @@ internal static class ModelCommands
                 file.Exists ? file.Length : 0,
                 progress => new ModelPusher(s3).PushAsync(request, progress, cancellationToken: cancellationToken)).ConfigureAwait(false);
             PinOutput.Write(CliOutput.Out(result), pushed.Pin, result.GetValue(json));
+            return CliOutput.Success;
+        });
+        return command;
+    }
+
+    private static Command PackageSageMaker()
+    {
+        var weights = new Option<FileInfo>("--weights") { Description = "The ONNX weights.", Required = true };
+        var manifest = new Option<FileInfo>("--manifest") { Description = "The model manifest; its golden images go into the archive too.", Required = true };
+        var bucket = new Option<string>("--bucket") { Description = "A bucket with versioning enabled, in the endpoint's region.", Required = true };
+        var prefix = new Option<string?>("--prefix") { Description = "Key prefix; default models/<model name>/. The archive goes under PREFIX/sagemaker/<its sha256>/." };
+        var name = new Option<string?>("--name") { Description = "The model's name in the pushed manifest and the archive; default the manifest's." };
+        var version = new Option<string?>("--version") { Description = "The model's version in the pushed manifest and the archive; default the manifest's." };
+        var endpoint = new Option<string?>("--endpoint") { Description = "S3 endpoint override (tests); default S3__ServiceUrl, else AWS." };
+        var json = CliOutput.JsonOption();
+        var command = new Command(
+            "package-sagemaker",
+            "Push the model as 'model push' does, then build model.tar.gz (manifest, weights, golden images) for a SageMaker endpoint, upload it once under its SHA-256 and print the pin with its ModelDataUrl; 'registry model register --pin' takes that pin.")
+        {
+            weights, manifest, bucket, prefix, name, version, endpoint, json,
+        };
+
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var options = new S3Options { ServiceUrl = result.GetValue(endpoint) ?? Environment.GetEnvironmentVariable("S3__ServiceUrl") };
+            using var s3 = options.CreateClient(sdkRetries: true);
+            var file = result.GetValue(weights)!;
+            var request = new PushRequest(file.FullName, result.GetValue(manifest)!.FullName, result.GetValue(bucket)!, result.GetValue(prefix), result.GetValue(name), result.GetValue(version));
+            var packaged = await TransferProgress.RunAsync(
+                result,
+                result.GetValue(json),
+                $"Uploading {file.Name} and {SageMakerPackager.ArchiveName}",
+                file.Exists ? file.Length : 0,
+                progress => new SageMakerPackager(s3).PackageAsync(request, progress, cancellationToken)).ConfigureAwait(false);
+            PinOutput.Write(CliOutput.Out(result), packaged.Pin, result.GetValue(json));
             return CliOutput.Success;
         });
         return command;

@@ -102,7 +102,8 @@ public sealed class ModelPusher(IAmazonS3 s3)
         }
     }
 
-    private async Task<S3ObjectRef> UploadFileAsync(string bucket, string key, string path, string sha256, IProgress<long>? progress, CancellationToken cancellationToken)
+    /// <summary>Uploads one file (multipart when large) with its SHA-256 as metadata; the bucket must be versioned.</summary>
+    internal async Task<S3ObjectRef> UploadFileAsync(string bucket, string key, string path, string sha256, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         // TransferUtility switches to a parallel multipart upload for large files.
         using var transfer = new TransferUtility(s3);
@@ -122,7 +123,7 @@ public sealed class ModelPusher(IAmazonS3 s3)
         return new S3ObjectRef(bucket, key, response.VersionId);
     }
 
-    private static string NormalisePrefix(string prefix)
+    internal static string NormalisePrefix(string prefix)
     {
         prefix = prefix.Trim('/');
         return prefix.Length == 0 ? string.Empty : prefix + "/";

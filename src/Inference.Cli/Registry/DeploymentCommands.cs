@@ -36,11 +36,12 @@ internal static class DeploymentCommands
         var lambdaVersion = new Option<string?>("--lambda-version") { Description = "The Lambda version the release published." };
         var lambdaAlias = new Option<string?>("--lambda-alias") { Description = "The Lambda alias the release moves." };
         var codeDeploy = new Option<string?>("--codedeploy-id") { Description = "The CodeDeploy deployment id." };
+        var endpointConfig = new Option<string?>("--endpoint-config") { Description = "The SageMaker endpoint configuration the release puts on the endpoint." };
         var commit = new Option<string?>("--commit") { Description = "The commit being released; default GITHUB_SHA." };
         var restores = new Option<string?>("--restores") { Description = "For a rollback: the id of the deployment it puts back ('deployment rollback-target' names it)." };
         var command = new Command("start", "Record a deployment in progress; prints its id. A second one in progress for the same environment and target is refused.")
         {
-            model, environment, target, strategy, image, taskDefinition, lambdaVersion, lambdaAlias, codeDeploy, commit, restores,
+            model, environment, target, strategy, image, taskDefinition, lambdaVersion, lambdaAlias, codeDeploy, endpointConfig, commit, restores,
         };
         command.SetAction((result, cancellationToken) => globals.RunAsync(result, async registry =>
         {
@@ -58,6 +59,7 @@ internal static class DeploymentCommands
                     LambdaVersion = result.GetValue(lambdaVersion),
                     LambdaAlias = result.GetValue(lambdaAlias),
                     CodeDeployDeploymentId = result.GetValue(codeDeploy),
+                    EndpointConfigName = NullIfEmpty(result.GetValue(endpointConfig)),
                     Commit = result.GetValue(commit) ?? Environment.GetEnvironmentVariable("GITHUB_SHA"),
                     Actor = result.GetValue(globals.Actor)!,
                     RestoresDeploymentId = NullIfEmpty(result.GetValue(restores)) is { } id ? ParseId(id, "--restores") : null,

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using Inference.Cli.Models;
 using Inference.Cli.Progress;
+using Inference.Registry.Deployments;
 using Inference.Registry.Models;
 using Inference.Registry.Storage;
 using Spectre.Console;
@@ -52,6 +53,7 @@ internal static class ModelRegistryCommands
             var pinned = JsonSerializer.Deserialize<ModelPin>(await File.ReadAllTextAsync(pinFile.FullName, cancellationToken).ConfigureAwait(false), CliOutput.Json)
                 ?? throw CliException.Usage("The pin file is empty.");
             var (datasetName, datasetVersion) = RegistryGlobals.Reference(result.GetValue(dataset)!);
+            var trainingFacts = training.Read(result);
 
             // The cheap checks first: who the pin says it is, before anything is downloaded.
             var modelName = ModelIdentity.Name(result.GetValue(name), pinned.Model.Name);
@@ -69,7 +71,7 @@ internal static class ModelRegistryCommands
                     Version = version,
                     Dataset = new DatasetReference(datasetName, datasetVersion, default),
                     Artifact = ArtifactFactory.From(pinned, facts),
-                    Training = training.Read(result),
+                    Training = trainingFacts,
                     Tags = result.GetValue(tags) ?? [],
                     GitCommit = result.GetValue(commit) ?? Environment.GetEnvironmentVariable("GITHUB_SHA"),
                     CreatedBy = result.GetValue(globals.Actor)!,
@@ -248,6 +250,8 @@ internal sealed class TrainingOptions(string defaultSource = "manual")
     private readonly Option<DateTime?> _finished = new("--training-finished") { Description = "When training finished (ISO 8601)." };
     private readonly Option<string?> _jobId = new("--job-id") { Description = "The training job's id." };
     private readonly Option<string?> _jobUrl = new("--job-url") { Description = "Where the training job can be seen." };
+    private readonly Option<string?> _jobArn = new("--job-arn") { Description = "The training job's ARN (SageMaker or Batch)." };
+    private readonly Option<string?> _trainingImage = new("--training-image") { Description = "The training container that produced the weights: repository@sha256:digest." };
     private readonly Option<string[]> _hyperparameters = new("--hyperparameter") { AllowMultipleArgumentsPerToken = true, Description = "key=value (repeatable)." };
     private readonly Option<double?> _map50 = new("--map50") { Description = "Validation mAP at IoU 0.5." };
     private readonly Option<double?> _map50To95 = new("--map50-95") { Description = "Validation mAP at IoU 0.5 to 0.95." };
@@ -256,7 +260,7 @@ internal sealed class TrainingOptions(string defaultSource = "manual")
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _source, _framework, _architecture, _epochs, _imageSize, _started, _finished, _jobId, _jobUrl, _hyperparameters, _map50, _map50To95, _precision, _recall })
+        foreach (var option in new Option[] { _source, _framework, _architecture, _epochs, _imageSize, _started, _finished, _jobId, _jobUrl, _jobArn, _trainingImage, _hyperparameters, _map50, _map50To95, _precision, _recall })
         {
             command.Options.Add(option);
         }
@@ -273,6 +277,10 @@ internal sealed class TrainingOptions(string defaultSource = "manual")
         FinishedAt = result.GetValue(_finished)?.ToUniversalTime(),
         JobId = result.GetValue(_jobId),
         JobUrl = result.GetValue(_jobUrl),
+        JobArn = result.GetValue(_jobArn),
+        TrainingImage = result.GetValue(_trainingImage) is { } image
+            ? ImageReference.Problem(image) is { } problem ? throw CliException.Usage($"--training-image: {problem}") : image
+            : null,
         Hyperparameters = (result.GetValue(_hyperparameters) ?? []).Select(h => h.Split('=', 2)).ToDictionary(
             p => p[0],
             p => p.Length == 2 ? p[1] : throw CliException.Usage($"--hyperparameter takes key=value (got '{p[0]}').")),

@@ -42,29 +42,10 @@ public sealed partial class LambdaServing : IAsyncDisposable
     /// <exception cref="InvalidOperationException">A model did not load; the message says why.</exception>
     public static async Task<LambdaServing> StartAsync(IConfiguration environment, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(environment);
-        ArgumentNullException.ThrowIfNull(loggers);
-        var logger = loggers.CreateLogger<LambdaServing>();
-        foreach (var (key, value) in Defaults)
-        {
-            if (environment[key] is null)
-            {
-                LogDefaulted(logger, key, value);
-            }
-        }
-
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(Defaults).AddConfiguration(environment).Build();
-        var services = new ServiceCollection()
-            .AddSingleton(loggers)
-            .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
-            .AddInferenceOptions(configuration)
-            .AddInferenceServing(AppContext.BaseDirectory)
-            .BuildServiceProvider();
+        var services = BuildServices(environment, loggers);
         var serving = new LambdaServing(services);
         try
         {
-            // The same start-up validation the service runs: a bad setting fails init with a sentence naming its key.
-            services.GetRequiredService<IStartupValidator>().Validate();
             await serving.Models.LoadAllAsync(cancellationToken).ConfigureAwait(false);
             if (serving.Models.Models.FirstOrDefault(m => !m.IsReady) is { } failed)
             {
@@ -81,6 +62,45 @@ public sealed partial class LambdaServing : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();
+
+    /// <summary>
+    /// The options and serving registrations of every handler (the decoder, its limits, the detection service, the
+    /// loader, the repository), with the Lambda defaults under the environment, validated as the service validates
+    /// them at start-up: a bad setting fails init with a sentence naming its key. Nothing is loaded yet.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A setting is invalid.</exception>
+    public static ServiceProvider BuildServices(IConfiguration environment, ILoggerFactory loggers, Action<IServiceCollection, IConfiguration>? more = null)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(loggers);
+        var logger = loggers.CreateLogger<LambdaServing>();
+        foreach (var (key, value) in Defaults)
+        {
+            if (environment[key] is null)
+            {
+                LogDefaulted(logger, key, value);
+            }
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(Defaults).AddConfiguration(environment).Build();
+        var collection = new ServiceCollection()
+            .AddSingleton(loggers)
+            .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
+            .AddInferenceOptions(configuration)
+            .AddInferenceServing(AppContext.BaseDirectory);
+        more?.Invoke(collection, configuration);
+        var services = collection.BuildServiceProvider();
+        try
+        {
+            services.GetRequiredService<IStartupValidator>().Validate();
+            return services;
+        }
+        catch
+        {
+            services.Dispose();
+            throw;
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Key} is not set; the Lambda default {Value} applies")]
     private static partial void LogDefaulted(ILogger logger, string key, string? value);

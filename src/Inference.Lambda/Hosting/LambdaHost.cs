@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Inference.Lambda.Aws;
 using Inference.Lambda.Detection;
+using Inference.Lambda.Preprocessing;
 using Inference.Lambda.Runtime;
 using Inference.Lambda.Validation;
 using Microsoft.Extensions.Configuration;
@@ -9,12 +10,12 @@ namespace Inference.Lambda.Hosting;
 
 /// <summary>
 /// The process: JSON logs on stdout (one object per line, CloudWatch-ready, with the request id in scopes), the
-/// handler named by <c>_HANDLER</c> (<c>detect</c> or <c>validate</c>) built during init, then the runtime loop.
+/// handler named by <c>_HANDLER</c> (<c>detect</c>, <c>preprocess</c> or <c>validate</c>) built during init, then the runtime loop.
 /// </summary>
 public static partial class LambdaHost
 {
     /// <summary>The values <c>_HANDLER</c> (the image command) may take.</summary>
-    public static readonly IReadOnlyList<string> Handlers = ["detect", "validate"];
+    public static readonly IReadOnlyList<string> Handlers = ["detect", "preprocess", "validate"];
 
     public static async Task<int> RunAsync()
     {
@@ -52,13 +53,15 @@ public static partial class LambdaHost
         {
             case "detect":
                 return new DetectHandler(await LambdaServing.StartAsync(configuration, loggers, cancellationToken).ConfigureAwait(false));
+            case "preprocess":
+                return PreprocessServing.Create(configuration, loggers, outbound).Handler;
             case "validate":
                 var settings = ValidatorSettings.FromEnvironment(key => configuration[key], AppContext.BaseDirectory);
                 var codeDeploy = CodeDeployClient.FromEnvironment(outbound, key => configuration[key]);
                 var signer = settings.SigningService is { } service ? new SigV4Signer(configuration["AWS_REGION"]!, service, LambdaCredentials.GetAsync) : null;
                 return new ValidatorHandler(settings, outbound, codeDeploy, loggers.CreateLogger<ValidatorHandler>(), signer);
             default:
-                throw new HandlerNotFoundException($"_HANDLER is '{name}'; this function has the handlers {string.Join(" and ", Handlers.Select(h => $"'{h}'"))}.");
+                throw new HandlerNotFoundException($"_HANDLER is '{name}'; this function has the handlers {string.Join(", ", Handlers.Select(h => $"'{h}'"))}.");
         }
     }
 

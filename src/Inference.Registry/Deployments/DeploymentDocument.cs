@@ -15,6 +15,9 @@ public enum DeploymentStrategy
     Canary,
     Linear,
     AllAtOnce,
+
+    /// <summary>Two models side by side on weighted SageMaker variants (current and candidate).</summary>
+    AbTest,
 }
 
 public enum DeploymentStatus
@@ -53,6 +56,9 @@ public sealed record DeploymentDocument
     public string? LambdaAlias { get; init; }
 
     public string? CodeDeployDeploymentId { get; init; }
+
+    /// <summary>For SageMaker: the endpoint configuration the release put on the endpoint (what a rollback puts back).</summary>
+    public string? EndpointConfigName { get; init; }
 
     public DeploymentStatus Status { get; init; } = DeploymentStatus.InProgress;
 

@@ -25,6 +25,9 @@ public enum DeploymentTarget
 {
     Ecs,
     Lambda,
+
+    /// <summary>A SageMaker real-time endpoint (deploy/sagemaker): the model's <see cref="ModelArtifact.SagemakerPackage"/>.</summary>
+    Sagemaker,
 }
 
 /// <summary>A trained model version with its lineage, training facts, pinned artifact and lifecycle status.</summary>
@@ -81,6 +84,12 @@ public sealed record TrainingInfo
 
     public string? JobUrl { get; init; }
 
+    /// <summary>The training job's ARN (a SageMaker training job, or an AWS Batch job).</summary>
+    public string? JobArn { get; init; }
+
+    /// <summary>The training container, <c>repository@sha256:…</c>: what produced the weights, by content.</summary>
+    public string? TrainingImage { get; init; }
+
     public IReadOnlyDictionary<string, string> Hyperparameters { get; init; } = new Dictionary<string, string>();
 
     public TrainingMetrics Metrics { get; init; } = new();
@@ -111,6 +120,12 @@ public sealed record ModelArtifact
     public int InputHeight { get; init; }
 
     public IReadOnlyList<string> Classes { get; init; } = [];
+
+    /// <summary>
+    /// The same model as SageMaker takes it (<c>inference model package-sagemaker</c>): <c>model.tar.gz</c> with the
+    /// manifest, weights and golden images, by version and SHA-256. Absent for models never packaged.
+    /// </summary>
+    public PinnedFile? SagemakerPackage { get; init; }
 
     /// <summary>The environment variables that pin this artifact in a service or task definition.</summary>
     public IReadOnlyDictionary<string, string> Environment => new SortedDictionary<string, string>(StringComparer.Ordinal)

@@ -5,6 +5,7 @@ using Inference.Core.Scheduling;
 using Inference.Core.Serving;
 using Inference.DemoModel;
 using Inference.Testing;
+using Inference.Testing.Gpu;
 using Microsoft.Extensions.Logging;
 
 namespace Inference.Core.Tests.Repository;
@@ -29,7 +30,7 @@ public sealed class ModelLoaderTests : IDisposable
         Assert.Equal(_manifest.Sha256, loaded.Model.Sha256);
     }
 
-    [Fact]
+    [WithoutGpuFact]
     public async Task Auto_falls_back_to_cpu_with_one_warning_when_cuda_cannot_load()
     {
         var logger = new ListLogger();
@@ -41,7 +42,7 @@ public sealed class ModelLoaderTests : IDisposable
         Assert.Contains("falling back to CPU", warning.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [WithoutGpuFact]
     public async Task Cuda_fails_fast_with_a_clear_error_when_cuda_cannot_load()
     {
         var failure = await Assert.ThrowsAsync<ModelLoadException>(() =>

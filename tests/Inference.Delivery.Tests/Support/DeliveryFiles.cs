@@ -17,7 +17,30 @@ public static class DeliveryFiles
     /// <summary>What the environments share: image repository, models bucket, OIDC provider, build role.</summary>
     public static string SharedInfrastructure => Path.Combine(Root, "deploy", "shared.yaml");
 
-    public static IReadOnlyList<string> Templates => [SharedInfrastructure, Infrastructure];
+    /// <summary>Every template checked alike (spec, policies, conditions); the Lambda path's are checked in LambdaDeliveryTests.</summary>
+    public static IReadOnlyList<string> Templates => [SharedInfrastructure, Infrastructure, SageMakerTemplate, TrainingTemplate, GpuTestsTemplate, PreprocessTemplate];
+
+    /// <summary>One environment's SageMaker endpoint, released by deploy-sagemaker.yml.</summary>
+    public static string SageMakerTemplate => Path.Combine(Root, "deploy", "sagemaker", "endpoint.yaml");
+
+    public static string SageMakerDeploymentConfig => Path.Combine(Root, "deploy", "sagemaker", "deployment-config.json");
+
+    public static string SageMakerStackPolicy => Path.Combine(Root, "deploy", "sagemaker", "stack-policy.json");
+
+    /// <summary>Optional AWS training (once per account): roles and the EventBridge rule that resumes train.yml.</summary>
+    public static string TrainingTemplate => Path.Combine(Root, "deploy", "training", "training.yaml");
+
+    public static string TrainingJob => Path.Combine(Root, "deploy", "training", "training-job.json");
+
+    /// <summary>The CodeBuild GPU project ci.yml starts, and buildspec-gpu.yml it runs.</summary>
+    public static string GpuTestsTemplate => Path.Combine(Root, "deploy", "ci", "gpu-tests.yaml");
+
+    public static string GpuBuildSpec => Path.Combine(Root, "buildspec-gpu.yml");
+
+    /// <summary>The combination: Lambda pre-processing in front of one environment's ECS service.</summary>
+    public static string PreprocessTemplate => Path.Combine(Root, "deploy", "lambda", "preprocess.yaml");
+
+    public static string Script(string name) => Path.Combine(Root, "deploy", "scripts", name);
 
     /// <summary>The Lambda path (deploy/lambda): the validator once per account, the light model once per environment.</summary>
     public static string ValidatorTemplate => Path.Combine(Root, "deploy", "lambda", "validator.yaml");

@@ -49,6 +49,16 @@ public sealed record FrozenResources(IReadOnlySet<string> Unchangeable, IReadOnl
         return Close(template, spec, moved, [], owned);
     }
 
+    /// <summary>
+    /// SageMaker (deploy/sagemaker/endpoint.yaml): each release puts its own endpoint configuration on the endpoint
+    /// (deploy-sagemaker.yml), so a stack update that set the endpoint again would put the bootstrap one back.
+    /// </summary>
+    public static FrozenResources ForSageMaker(JsonObject template, CfnSpec spec)
+    {
+        var endpoints = CloudFormation.Resources(template).Where(r => r.Type == "AWS::SageMaker::Endpoint").Select(r => r.Name).ToArray();
+        return Close(template, spec, endpoints, [], []);
+    }
+
     private static FrozenResources Close(
         JsonObject template,
         CfnSpec spec,

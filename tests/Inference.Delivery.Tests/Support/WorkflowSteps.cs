@@ -21,6 +21,16 @@ public sealed class WorkflowSteps : IDisposable
         if [ -n "${REAL_AWS:-}" ] && [ "$1 $2" = "deploy create-deployment" ]; then
           "$REAL_AWS" "$@" --generate-cli-skeleton output --region us-east-1 > /dev/null
         fi
+        # SageMaker's calls: the real CLI validates them against an endpoint that refuses connections; only "Could not
+        # connect" means every parameter passed (its skeleton output fails on SageMaker's own length rules).
+        if [ -n "${REAL_AWS:-}" ] && [ "$1" = sagemaker ] && case "$2" in create-* | update-*) true ;; *) false ;; esac; then
+          check="$(AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_SESSION_TOKEN= AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard \
+            "$REAL_AWS" "$@" --endpoint-url http://127.0.0.1:9 --region us-east-1 2>&1 || true)"
+          if ! grep -q "Could not connect to the endpoint URL" <<<"$check"; then
+            echo "$check" >&2
+            exit 255
+          fi
+        fi
         next() {
           local file="$SANDBOX/$1" line
           [ -f "$file" ] || { echo "The aws stand-in has no answer in $1." >&2; exit 255; }
@@ -56,6 +66,18 @@ public sealed class WorkflowSteps : IDisposable
               *) echo "$digest" ;;
             esac ;;
           "ecs describe-task-definition "*) cat "$SANDBOX/task-definition-described.json" ;;
+          # One compact JSON document per call, the last repeating (an endpoint changes while a release runs).
+          "sagemaker describe-endpoint "*) next sagemaker-endpoint ;;
+          "sagemaker describe-endpoint-config "*) cat "$SANDBOX/endpoint-config.json" ;;
+          "sagemaker describe-model "*)
+            if [ -f "$SANDBOX/model-exists" ]; then echo model; else
+              echo "An error occurred (ValidationException) when calling the DescribeModel operation: Could not find model \"$4\"." >&2; exit 254
+            fi ;;
+          "sagemaker describe-training-job "*) cat "$SANDBOX/training-job.json" ;;
+          "sagemaker create-"* | "sagemaker update-"*) echo '{}' ;;
+          "s3api head-object "*) cat "$SANDBOX/head-object" ;;
+          "s3api list-objects-v2 "*) cat "$SANDBOX/key-count" ;;
+          "s3 cp "*) cp "$SANDBOX/export.tar.gz" "$4" ;;
         esac
         """;
 
@@ -83,6 +105,16 @@ public sealed class WorkflowSteps : IDisposable
         echo "inference $*" >> "$SANDBOX/calls"
         case "$*" in
           "registry model show "*) cat "$SANDBOX/model.json" ;;
+          "registry model list "*) if [ -f "$SANDBOX/models.json" ]; then cat "$SANDBOX/models.json"; else echo '[]'; fi ;;
+          "registry model register "*) cat "$SANDBOX/registered.json" ;;
+          "registry deployment current "*) cat "$SANDBOX/current-deployment.json" ;;
+          "model push "* | "model package-sagemaker "*) cat "$SANDBOX/pin.json" ;;
+          "model init "*)
+            previous=""
+            for argument in "$@"; do
+              if [ "$previous" = --output ]; then echo '{"name": "written by model init"}' > "$argument"; fi
+              previous="$argument"
+            done ;;
           "registry deployment rollback-target "*) cat "$SANDBOX/rollback-target.json" ;;
           "registry deployment start "*) echo 0123456789abcdef01234567 ;;
         esac

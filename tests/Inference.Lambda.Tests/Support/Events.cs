@@ -44,3 +44,34 @@ public static class Events
         return (root.GetProperty("statusCode").GetInt32(), root.GetProperty("headers").GetProperty("content-type").GetString()!, body);
     }
 }
+
+/// <summary>S3 event notifications as Lambda delivers them to the preprocess function.</summary>
+public static class S3Events
+{
+    /// <summary>One ObjectCreated:Put record per key; keys are URL-encoded the way S3 writes them (spaces as '+').</summary>
+    public static byte[] Created(string bucket, params (string Key, string? VersionId, long Size)[] objects) =>
+        System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            Records = objects.Select(o => new Dictionary<string, object?>
+            {
+                ["eventVersion"] = "2.1",
+                ["eventSource"] = "aws:s3",
+                ["awsRegion"] = "us-east-1",
+                ["eventTime"] = "2026-12-01T12:00:00.000Z",
+                ["eventName"] = "ObjectCreated:Put",
+                ["s3"] = new Dictionary<string, object?>
+                {
+                    ["s3SchemaVersion"] = "1.0",
+                    ["configurationId"] = "detector-uploads",
+                    ["bucket"] = new Dictionary<string, object?> { ["name"] = bucket, ["arn"] = $"arn:aws:s3:::{bucket}" },
+                    ["object"] = new Dictionary<string, object?>
+                    {
+                        ["key"] = System.Net.WebUtility.UrlEncode(o.Key).Replace("%2F", "/", StringComparison.Ordinal),
+                        ["size"] = o.Size,
+                        ["versionId"] = o.VersionId,
+                        ["sequencer"] = "0055AED6DCD90281E5",
+                    },
+                },
+            }),
+        });
+}
