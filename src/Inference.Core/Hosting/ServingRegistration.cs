@@ -1,5 +1,6 @@
 using Inference.Core.Backends;
 using Inference.Core.Imaging;
+using Inference.Core.Inputs;
 using Inference.Core.Repository;
 using Inference.Core.Scheduling;
 using Inference.Core.Serving;
@@ -13,7 +14,7 @@ namespace Inference.Core.Hosting;
 
 /// <summary>
 /// The serving stack, built the same way in every host: the decoder with its limits, the decode gate, the one
-/// detection service, the one loader and the model repository over them. A host adds its observers (metrics) by
+/// detection service, the one URL fetcher, the one loader and the model repository over them. A host adds its observers (metrics) by
 /// registering <see cref="IModelObserver"/> and <see cref="IDetectionObserver"/>.
 /// </summary>
 public static class ServingRegistration
@@ -28,6 +29,7 @@ public static class ServingRegistration
             sp.GetRequiredService<DecodeGate>(),
             sp.GetService<IDetectionObserver>(),
             sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new ImageUrlFetcher(sp.GetRequiredService<IOptions<InputsOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ModelLoader(
             sp.GetRequiredService<IOptions<BackendOptions>>().Value,
             sp.GetRequiredService<IOptions<BatchingOptions>>().Value,
