@@ -1,5 +1,6 @@
 using System.Text;
 using Inference.Core.Contracts;
+using Inference.Core.Inputs;
 using Inference.Core.Serving;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
@@ -13,24 +14,27 @@ namespace Inference.Api.Detection;
 /// <list type="bullet">
 /// <item>multipart/form-data: one or more <c>image</c> parts; other parts are parameters (a form field wins over the query);</item>
 /// <item>a raw image body (<c>image/*</c> or <c>application/octet-stream</c>), parameters in the query;</item>
-/// <item>JSON (<c>application/json</c>): base64 images, as <see cref="JsonImageRequest"/> reads them on every front end.</item>
+/// <item>JSON (<c>application/json</c>): base64 images or URLs, as <see cref="JsonImageRequest"/> reads them on every front end.</item>
 /// </list>
 /// Each image lands in one pooled, contiguous buffer straight from the socket: no second copy.
 /// </summary>
-public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
+public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, ImageUrlFetcher fetcher)
 {
     public const string ImageField = "image";
-    public const string AcceptedTypes = "multipart/form-data with 'image' parts, a raw body as image/* or application/octet-stream, or application/json {\"image\": base64}";
+    public const string AcceptedTypes = "multipart/form-data with 'image' parts, a raw body as image/* or application/octet-stream, or application/json {\"image\": base64 or {\"type\": \"url\", \"value\": ...}}";
 
     // Parameters are short; anything longer in a form field is not a parameter.
     private const int MaxFieldBytes = 16 * 1024;
     private const int MaxFields = 32;
 
+    /// <param name="imageField">The multipart part images come in (Roboflow's hosted API names it <c>file</c>).</param>
+    /// <param name="parameters">Where parameters come from besides the body; the query string when null.</param>
     /// <exception cref="RequestProblemException">The request cannot be read; its problem says why.</exception>
-    public async Task<DetectRequest> ReadAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
+    public async Task<DetectRequest> ReadAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken, string imageField = ImageField, ParameterSource? parameters = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(limits);
+        var source = parameters ?? new ParameterSource(name => request.Query[name], request.Query.Keys);
         if (request.ContentLength > limits.MaxBodyBytes)
         {
             throw new RequestProblemException(ProblemCatalog.BodyTooLarge(limits.MaxBodyBytes));
@@ -41,19 +45,19 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
         {
             if (media?.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true)
             {
-                return await ReadMultipartAsync(request, media, limits, cancellationToken).ConfigureAwait(false);
+                return await ReadMultipartAsync(request, media, limits, imageField, source, cancellationToken).ConfigureAwait(false);
             }
 
             if (media?.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) == true)
             {
                 using var body = await ReadBodyAsync(request.Body, request.ContentLength, cancellationToken).ConfigureAwait(false);
-                return JsonImageRequest.Parse(Contents(body), limits.MaxImagesPerRequest, name => request.Query[name]);
+                return await JsonImageRequest.ReadAsync(Contents(body), limits.MaxImagesPerRequest, fetcher, source, cancellationToken).ConfigureAwait(false);
             }
 
-            if (media is not null && (media.MediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || media.MediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase)))
+            if (media is not null && IsRawImage(media.MediaType.Value))
             {
                 var body = await ReadBodyAsync(request.Body, request.ContentLength, cancellationToken).ConfigureAwait(false);
-                return new DetectRequest([Contents(body)], false, name => request.Query[name], [body]);
+                return new DetectRequest([Contents(body)], false, source.Lookup, [body], source.Names);
             }
 
             throw new RequestProblemException(ProblemCatalog.UnsupportedMediaType(request.ContentType, AcceptedTypes));
@@ -73,7 +77,13 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
         }
     }
 
-    private async Task<DetectRequest> ReadMultipartAsync(HttpRequest request, MediaTypeHeaderValue media, LimitsOptions limits, CancellationToken cancellationToken)
+    /// <summary>image/*, application/octet-stream, or application/x-image (what SageMaker's image algorithms send).</summary>
+    public static bool IsRawImage(string? mediaType) =>
+        mediaType is not null && (mediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase)
+            || mediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase)
+            || mediaType.Equals("application/x-image", StringComparison.OrdinalIgnoreCase));
+
+    private async Task<DetectRequest> ReadMultipartAsync(HttpRequest request, MediaTypeHeaderValue media, LimitsOptions limits, string imageField, ParameterSource source, CancellationToken cancellationToken)
     {
         var boundary = HeaderUtilities.RemoveQuotes(media.Boundary).Value;
         if (string.IsNullOrWhiteSpace(boundary))
@@ -95,7 +105,7 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
                 }
 
                 name = HeaderUtilities.RemoveQuotes(name).Value!;
-                if (name == ImageField)
+                if (name == imageField)
                 {
                     if (images.Count == limits.MaxImagesPerRequest)
                     {
@@ -108,7 +118,7 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
                 {
                     if (fields.Count == MaxFields)
                     {
-                        throw new RequestProblemException(ProblemCatalog.MalformedBody($"The multipart body has more than {MaxFields} fields besides '{ImageField}'."));
+                        throw new RequestProblemException(ProblemCatalog.MalformedBody($"The multipart body has more than {MaxFields} fields besides '{imageField}'."));
                     }
 
                     fields[name] = StringValues.Concat(fields.GetValueOrDefault(name), await ReadFieldAsync(section.Body, name, cancellationToken).ConfigureAwait(false));
@@ -118,16 +128,17 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
             if (images.Count == 0)
             {
                 throw new RequestProblemException(ProblemCatalog.MalformedBody(fields.Count == 0
-                    ? $"The multipart body has no '{ImageField}' part."
-                    : $"The multipart body has no '{ImageField}' part (it has: {string.Join(", ", fields.Keys)})."));
+                    ? $"The multipart body has no '{imageField}' part."
+                    : $"The multipart body has no '{imageField}' part (it has: {string.Join(", ", fields.Keys)})."));
             }
 
             completed = true;
             return new DetectRequest(
                 [.. images.Select(Contents)],
                 images.Count > 1,
-                name => fields.TryGetValue(name, out var value) ? value : request.Query[name],
-                images);
+                name => fields.TryGetValue(name, out var value) ? value : source.Lookup(name),
+                images,
+                fields.Keys.Concat(source.Names));
         }
         finally
         {
@@ -155,6 +166,45 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
         return Encoding.UTF8.GetString(buffer, 0, length);
     }
 
+    /// <summary>The whole body in one pooled buffer, for front ends that parse it themselves; dispose it to give it back.</summary>
+    /// <exception cref="RequestProblemException">The body is over Limits:MaxBodyBytes or breaks off.</exception>
+    public async Task<RecyclableMemoryStream> ReadRawAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(limits);
+        if (request.ContentLength > limits.MaxBodyBytes)
+        {
+            throw new RequestProblemException(ProblemCatalog.BodyTooLarge(limits.MaxBodyBytes));
+        }
+
+        try
+        {
+            return await ReadBodyAsync(request.Body, request.ContentLength, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new RequestProblemException(ProblemCatalog.BodyTooLarge(limits.MaxBodyBytes));
+        }
+        catch (BadHttpRequestException ex)
+        {
+            throw new RequestProblemException(ProblemCatalog.MalformedBody(ex.Message));
+        }
+        catch (IOException ex)
+        {
+            throw new RequestProblemException(ProblemCatalog.MalformedBody($"The body could not be read: {ex.Message}"));
+        }
+    }
+
+    /// <summary>
+    /// The contents of a body buffer: GetBuffer makes them contiguous, which is free when the stream was created
+    /// contiguous (a known length) and one copy otherwise.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Contents(RecyclableMemoryStream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return stream.GetBuffer().AsMemory(0, (int)stream.Length);
+    }
+
     /// <summary>
     /// Copies a body into one pooled buffer. With a known length the buffer is contiguous from the start; Kestrel
     /// enforces Limits:MaxBodyBytes while this reads, chunked bodies included.
@@ -173,7 +223,4 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers)
             throw;
         }
     }
-
-    // GetBuffer makes the contents contiguous: free when the stream was created contiguous, one copy otherwise.
-    private static ReadOnlyMemory<byte> Contents(RecyclableMemoryStream stream) => stream.GetBuffer().AsMemory(0, (int)stream.Length);
 }

@@ -1,11 +1,7 @@
-using System.Diagnostics;
 using Inference.Api.Errors;
-using Inference.Api.Observability;
 using Inference.Core.Contracts;
 using Inference.Core.Repository;
-using Inference.Core.Serving;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace Inference.Api.Detection;
 
@@ -15,8 +11,8 @@ public static class DetectionEndpoints
     public static IEndpointRouteBuilder MapDetection(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1").WithTags("Detection");
-        Describe(group.MapPost("/detect", (HttpContext context, ModelRepository models, DetectionService detection, DetectRequestReader reader, InferenceMetrics metrics, IOptions<LimitsOptions> limits) =>
-                DetectAsync(models.Default, context, detection, reader, metrics, limits.Value))
+        Describe(group.MapPost("/detect", (HttpContext context, ModelRepository models, DetectionRunner runner, DetectRequestReader reader) =>
+                DetectAsync(models.Default, context, runner, reader))
             .WithName("Detect")
             .WithSummary("Detect objects in one or more images with the default model."));
         Describe(group.MapPost("/models/{id}/detect", DetectWithModelAsync)
@@ -27,10 +23,10 @@ public static class DetectionEndpoints
     }
 
     private static async Task<Results<Ok<DetectionResponse>, Ok<DetectionResponse[]>, ProblemHttpResult>> DetectWithModelAsync(
-        string id, HttpContext context, ModelRepository models, DetectionService detection, DetectRequestReader reader, InferenceMetrics metrics, IOptions<LimitsOptions> limits) =>
+        string id, HttpContext context, ModelRepository models, DetectionRunner runner, DetectRequestReader reader) =>
         models.Find(id) is { } entry
-            ? await DetectAsync(entry, context, detection, reader, metrics, limits.Value).ConfigureAwait(false)
-            : Refuse(context, metrics, "unknown", ProblemCatalog.ModelNotFound(id, models.Models.Select(m => m.Id)));
+            ? await DetectAsync(entry, context, runner, reader).ConfigureAwait(false)
+            : runner.Refuse<Results<Ok<DetectionResponse>, Ok<DetectionResponse[]>, ProblemHttpResult>>("unknown", ProblemCatalog.ModelNotFound(id, models.Models.Select(m => m.Id)), p => p.ToResult(context));
 
     private static RouteHandlerBuilder Describe(RouteHandlerBuilder route) => route
         .WithDescription("multipart/form-data with one or more 'image' parts (several are answered as a list), a raw image body, or JSON with base64 images. " +
@@ -43,67 +39,13 @@ public static class DetectionEndpoints
         .ProducesProblem(StatusCodes.Status429TooManyRequests)
         .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-    private static async Task<Results<Ok<DetectionResponse>, Ok<DetectionResponse[]>, ProblemHttpResult>> DetectAsync(
-        ModelEntry entry,
-        HttpContext context,
-        DetectionService detection,
-        DetectRequestReader reader,
-        InferenceMetrics metrics,
-        LimitsOptions limits)
-    {
-        using var pending = metrics.TrackPending();
-        var started = Stopwatch.GetTimestamp();
-
-        // While draining after SIGTERM the model is still here and requests are still answered.
-        if (entry.Model is not { } model)
-        {
-            return Refuse(context, metrics, entry.Id, ProblemCatalog.NotReady(entry));
-        }
-
-        using var deadline = new CancellationTokenSource(limits.RequestTimeoutMs);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
-        try
-        {
-            using var request = await reader.ReadAsync(context.Request, limits, linked.Token).ConfigureAwait(false);
-            if (!DetectionParameters.TryParse(request.Parameter, model.DefaultOptions, model.ClassNames, out var options, out var errors))
-            {
-                return Refuse(context, metrics, model.Id, ProblemCatalog.InvalidParameters(errors));
-            }
-
-            var results = await detection.DetectAsync(model, request.Images, options, linked.Token).ConfigureAwait(false);
-            metrics.Outcome(model.Id, "ok");
-            var totalMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            var responses = results.Select(r => DetectionResponse.From(model.Summary, r, totalMs)).ToArray();
-            return request.AnswerAsList ? TypedResults.Ok(responses) : TypedResults.Ok(responses[0]);
-        }
-        catch (RequestProblemException ex)
-        {
-            return Refuse(context, metrics, model.Id, ex.Problem);
-        }
-        catch (Exception ex) when (ProblemCatalog.FromException(ex) is { } problem)
-        {
-            return Refuse(context, metrics, model.Id, problem);
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
-        {
-            return Refuse(context, metrics, model.Id, ProblemCatalog.DeadlineExceeded(limits.RequestTimeoutMs));
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client is gone and its work was dropped; 499 is only for logs and metrics.
-            return Refuse(context, metrics, model.Id, ProblemCatalog.ClientClosedRequest());
-        }
-        catch (Exception)
-        {
-            // The exception handler answers 500 and logs it; the outcome still counts.
-            metrics.Outcome(model.Id, "error");
-            throw;
-        }
-    }
-
-    private static ProblemHttpResult Refuse(HttpContext context, InferenceMetrics metrics, string model, Problem problem)
-    {
-        metrics.Refused(model, problem);
-        return problem.ToResult(context);
-    }
+    private static Task<Results<Ok<DetectionResponse>, Ok<DetectionResponse[]>, ProblemHttpResult>> DetectAsync(
+        ModelEntry entry, HttpContext context, DetectionRunner runner, DetectRequestReader reader) =>
+        runner.RunAsync<Results<Ok<DetectionResponse>, Ok<DetectionResponse[]>, ProblemHttpResult>>(
+            entry,
+            context,
+            (_, token) => reader.ReadAsync(context.Request, runner.Limits, token),
+            DetectionRunner.NativeOptions(DetectionParameters.NativeExtras),
+            detected => detected.Request.AnswerAsList ? TypedResults.Ok(detected.NativeResponses()) : TypedResults.Ok(detected.NativeResponses()[0]),
+            problem => problem.ToResult(context));
 }
