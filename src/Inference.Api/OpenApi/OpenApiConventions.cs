@@ -37,13 +37,20 @@ public static class OpenApiConventions
                 DescribeProblem(schema);
             }
 
+            // Value types (a box) always write every member: clients must not see them as optional.
+            if (context.JsonTypeInfo.Type.IsValueType && schema.Properties is { Count: > 0 } properties)
+            {
+                schema.Required = new HashSet<string>(properties.Keys);
+            }
+
             return Task.CompletedTask;
         });
         options.AddOperationTransformer((operation, context, _) =>
         {
-            var path = "/" + (context.Description.RelativePath ?? "").Split('?')[0];
+            var path = "/" + context.Description.RelativePath;
             var keys = context.ApplicationServices.GetRequiredService<ApiKeys>();
             Secure(operation, context.Document, path, keys.Enabled);
+            DescribePathParameters(operation, path);
             DeclareRetryAfter(operation);
             return Task.CompletedTask;
         });
@@ -119,6 +126,33 @@ public static class OpenApiConventions
         ("application/json", OperationDocs.Record(
             new Dictionary<string, IOpenApiSchema> { ["error"] = OperationDocs.Text("What went wrong."), ["code"] = OperationDocs.Text("The problem code, as the native routes give it.") },
             "error"));
+
+    // Route values every path parameter of this service stands for; a handler may read one from the route values
+    // rather than bind it, so each template parameter is declared here whether or not the framework saw it.
+    private static readonly Dictionary<string, string> PathParameters = new(StringComparer.Ordinal)
+    {
+        ["id"] = "A model id, as GET /v1/models lists them.",
+        ["name"] = "The model: its id, its manifest name, or an alias from Compat:Aliases.",
+        ["version"] = "The model's version: its manifest version.",
+        ["project"] = "A Roboflow project: a model's manifest name or id, or the first part of an alias from Compat:Aliases.",
+    };
+
+    private static void DescribePathParameters(OpenApiOperation operation, string path)
+    {
+        operation.Parameters ??= [];
+        foreach (var name in path.Split('/').Where(s => s.StartsWith('{') && s.EndsWith('}')).Select(s => s[1..^1].Split(':')[0].TrimEnd('?')))
+        {
+            var description = PathParameters.GetValueOrDefault(name, $"The {name}.");
+            if (operation.Parameters.FirstOrDefault(p => p.Name == name && p.In == ParameterLocation.Path) is OpenApiParameter declared)
+            {
+                declared.Description ??= description;
+            }
+            else
+            {
+                operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Path, Required = true, Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
+            }
+        }
+    }
 
     private static void DeclareRetryAfter(OpenApiOperation operation)
     {
