@@ -157,7 +157,8 @@ public static class JsonImageRequest
             throw Malformed($"'{path}' must be a base64 string.");
         }
 
-        return Base64Image.Decode(value.GetString()!, path);
+        // Straight from the UTF-8 JSON into bytes, with no string in between; data: URLs take the slower path.
+        return value.TryGetBytesFromBase64(out var bytes) && bytes.Length > 0 ? bytes : Base64Image.Decode(value.GetString()!, path);
     }
 
     private static StringValues ParameterValue(JsonElement value) => value.ValueKind switch
@@ -188,7 +189,34 @@ public static class Base64Image
         }
         catch (FormatException)
         {
-            throw new RequestProblemException(new Problem(400, "not-an-image", "The body is not an image", $"'{what}' is not valid base64."));
+            throw NotBase64(what);
         }
     }
+
+    /// <summary>
+    /// Base64 text in a request body, decoded from its bytes without a string copy; surrounding whitespace or quotes
+    /// and line breaks (base64's own output wraps at 76 columns) are allowed, as is a data URL prefix.
+    /// </summary>
+    /// <exception cref="RequestProblemException">Not valid base64, or empty.</exception>
+    public static byte[] Decode(ReadOnlySpan<byte> utf8, string what)
+    {
+        var text = utf8.Trim(" \t\r\n\""u8);
+        if (text.StartsWith("data:"u8) && text.IndexOf((byte)',') is var comma and >= 0)
+        {
+            text = text[(comma + 1)..];
+        }
+
+        var bytes = new byte[System.Buffers.Text.Base64.GetMaxDecodedFromUtf8Length(text.Length)];
+        var status = System.Buffers.Text.Base64.DecodeFromUtf8(text, bytes, out _, out var written);
+        if (status != System.Buffers.OperationStatus.Done)
+        {
+            // Line breaks and other whitespace inside: the char decoder skips them.
+            return Decode(System.Text.Encoding.ASCII.GetString(text), what);
+        }
+
+        return written > 0 ? bytes.AsSpan(0, written).ToArray() : throw new RequestProblemException(ProblemCatalog.MalformedBody($"'{what}' is empty."));
+    }
+
+    private static RequestProblemException NotBase64(string what) =>
+        new(new Problem(400, "not-an-image", "The body is not an image", $"'{what}' is not valid base64."));
 }

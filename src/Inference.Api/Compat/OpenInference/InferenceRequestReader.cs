@@ -181,7 +181,7 @@ public static class InferenceRequestReader
                 throw Invalid("Each BYTES element must be a string: the encoded image in base64.");
             }
 
-            images.Add(Base64Image.Decode(element.GetString()!, $"{DetectionTensors.Input}[{images.Count}]"));
+            images.Add(element.TryGetBytesFromBase64(out var bytes) && bytes.Length > 0 ? bytes : Base64Image.Decode(element.GetString()!, $"{DetectionTensors.Input}[{images.Count}]"));
         }
 
         return images.Count == count ? images : throw Invalid($"'data' holds {images.Count} elements, but the shape says {count}.");

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Inference.Api.Auth;
 using Inference.Api.Detection;
@@ -100,8 +99,8 @@ public static class RoboflowEndpoints
 
         // Roboflow reads any other body as base64 text: curl -d sends form-urlencoded, the SDK's v0 mode says application/json.
         using var body = await reader.ReadRawAsync(request, limits, cancellationToken).ConfigureAwait(false);
-        var text = Encoding.ASCII.GetString(DetectRequestReader.Contents(body).Span).Trim().Trim('"');
-        if (text.StartsWith('{'))
+        var text = DetectRequestReader.Contents(body).Span;
+        if (text.TrimStart(" \t\r\n"u8).StartsWith("{"u8))
         {
             throw new RequestProblemException(ProblemCatalog.MalformedBody("The hosted API takes the image as base64 text in the body; JSON requests go to POST /infer/object_detection."));
         }
