@@ -45,8 +45,6 @@ public sealed class ImageUrlFetcher : IDisposable
         _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    public bool Enabled => _options.AllowUrlFetch;
-
     /// <summary>The image's bytes.</summary>
     /// <exception cref="RequestProblemException">Fetching is off, the URL or an address is refused, the fetch failed, took too long or delivered too much.</exception>
     /// <exception cref="OperationCanceledException">The caller's token fired.</exception>
