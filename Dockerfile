@@ -24,4 +24,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --retries=3 \
     CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health/live HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 
+# SageMaker runs `docker run <image> serve`: the argument reaches the service, which then follows SageMaker's
+# contract (port 8080 or SAGEMAKER_BIND_TO_PORT, the model from /opt/ml/model); see the README.
 ENTRYPOINT ["dotnet", "/app/Inference.Api.dll"]

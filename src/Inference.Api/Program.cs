@@ -1,3 +1,5 @@
+using Inference.Api.Compat;
+using Inference.Api.Compat.SageMaker;
 using Inference.Api.Detection;
 using Inference.Api.Health;
 using Inference.Api.Hosting;
@@ -7,8 +9,12 @@ using Microsoft.Extensions.Options;
 
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var builder = WebApplication.CreateBuilder(SageMakerServe.HostArguments(args));
     builder.AddInferenceService();
+    if (SageMakerServe.Requested(args))
+    {
+        builder.AddSageMakerServe();
+    }
 
     var app = builder.Build();
 
@@ -20,6 +26,7 @@ try
     app.MapHealth();
     app.MapObservability();
     app.MapUi();
+    app.MapCompatibleFrontEnds();
     await app.RunAsync();
     return 0;
 }

@@ -28,6 +28,11 @@ public sealed class OptionsValidationTests
     [InlineData("Batching:MaxBatchSize", "eight", "Batching:MaxBatchSize")]
     [InlineData("Ui:Title", "", "Ui:Title")]
     [InlineData("Ui:Enabled", "sometimes", "Ui:Enabled")]
+    [InlineData("Inputs:AllowUrlFetch", "true", "Inputs:AllowedHosts must list")]
+    [InlineData("Inputs:AllowedNetworks:0", "10.0.0.0/40", "Inputs:AllowedNetworks has '10.0.0.0/40'")]
+    [InlineData("Inputs:UrlTimeoutMs", "5", "Inputs:UrlTimeoutMs")]
+    [InlineData("Auth:ApiKeys:0", "my-plain-key", "Auth:ApiKeys entry 0 is not a SHA-256")]
+    [InlineData("Compat:Aliases:0:Id", "acme/1", "Compat:Aliases:0 needs both Id")]
     public void A_bad_setting_fails_validation_with_a_message_naming_the_key(string key, string value, string expected)
     {
         var failure = Assert.ThrowsAny<Exception>(() => Validate(new Dictionary<string, string?> { [key] = value, ["Shutdown:DrainDelaySeconds"] = "2" }));

@@ -120,6 +120,27 @@ public sealed class DetectHandlerTests : IClassFixture<DetectHandlerTests.DemoHa
         Assert.True(golden.GetProperty("passed").GetBoolean());
     }
 
+    [Fact]
+    public async Task Images_by_url_come_through_the_same_fetcher_and_rules_as_the_service()
+    {
+        var image = await File.ReadAllBytesAsync(Path.Combine(RepositoryPaths.DemoModelDirectory, "samples", "golden.png"));
+        await using var host = await ImageHost.StartAsync(new Dictionary<string, byte[]> { ["golden.png"] = image });
+        await using var serving = await LambdaServing.StartAsync(
+            Configuration(new() { ["Inputs:AllowUrlFetch"] = "true", ["Inputs:AllowedHosts:0"] = "127.0.0.1", ["Inputs:AllowedNetworks:0"] = "127.0.0.1/32" }),
+            NullLoggerFactory.Instance,
+            CancellationToken.None);
+        var handler = new DetectHandler(serving);
+        byte[] Body(string url) => JsonSerializer.SerializeToUtf8Bytes(new { image = new { type = "url", value = url } });
+
+        var (status, _, body) = await InvokeAsync(handler, Events.FunctionUrl("POST", "/v1/detect", Body(host.Image("golden.png").ToString()), "application/json", base64: false));
+        var (refusedStatus, _, refused) = await InvokeAsync(handler, Events.FunctionUrl("POST", "/v1/detect", Body($"http://localhost:{host.Port}/images/golden.png"), "application/json", base64: false));
+
+        Assert.Equal(200, status);
+        Assert.Equal(Comparable(await ServiceDetectAsync(_demo.Service, image, "image/png")), Comparable(body));
+        Assert.Equal((403, "url-host-not-allowed"), (refusedStatus, refused.GetProperty("code").GetString()));
+        Assert.Single(host.Hosts);
+    }
+
     public static TheoryData<string, byte[], int, string> BadRequests() => new()
     {
         { "random bytes", Events.FunctionUrl("POST", "/v1/detect", [.. Enumerable.Range(0, 512).Select(i => (byte)(i * 37))], "application/octet-stream"), 400, "not-an-image" },
@@ -132,6 +153,8 @@ public sealed class DetectHandlerTests : IClassFixture<DetectHandlerTests.DemoHa
         { "unknown class", Events.FunctionUrl("POST", "/v1/detect", TestImages.Png(TestImages.Gradient(64, 48)), "image/png", query: new Dictionary<string, string> { ["classes"] = "purple" }), 400, "invalid-parameters" },
         { "truncated png", Events.FunctionUrl("POST", "/v1/detect", TestImages.Png(TestImages.Gradient(640, 480))[..200], "image/png"), 422, "corrupt-image" },
         { "huge header", Events.FunctionUrl("POST", "/v1/detect", TestImages.PngHeaderOnly(100_000, 100_000), "image/png"), 422, "image-too-large" },
+        { "misspelt parameter", Events.FunctionUrl("POST", "/v1/detect", TestImages.Png(TestImages.Gradient(64, 48)), "image/png", query: new Dictionary<string, string> { ["confidance"] = "0.5" }), 400, "invalid-parameters" },
+        { "image by url while fetching is off", Events.FunctionUrl("POST", "/v1/detect", Encoding.UTF8.GetBytes("{\"image\": {\"type\": \"url\", \"value\": \"http://127.0.0.1/x.png\"}}"), "application/json", base64: false), 400, "url-fetch-disabled" },
         { "wrong method", Events.FunctionUrl("GET", "/v1/detect"), 405, "method-not-allowed" },
         { "unknown route", Events.FunctionUrl("POST", "/v2/anything", [1, 2, 3], "image/png"), 404, "not-found" },
         { "not an http event", Encoding.UTF8.GetBytes("{\"hello\": \"world\"}"), 400, "not-an-http-event" },

@@ -30,18 +30,19 @@ public sealed class ApiProcess : IAsyncDisposable
     public int Id => _process.Id;
 
     /// <summary>Starts <c>Inference.Api.dll</c> from <paramref name="directory"/> (the caller's own output by default).</summary>
-    public static async Task<ApiProcess> StartAsync(IReadOnlyDictionary<string, string> environment, string? directory = null)
+    /// <param name="arguments">The command line (SageMaker's <c>serve</c>); by default <c>--urls http://127.0.0.1:0</c>.</param>
+    public static async Task<ApiProcess> StartAsync(IReadOnlyDictionary<string, string> environment, string? directory = null, string[]? arguments = null)
     {
-        var api = Launch(environment, directory);
+        var api = Launch(environment, directory, arguments);
         var address = await api._listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
         api.Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
         return api;
     }
 
     /// <summary>Runs a process that is expected to stop by itself (a boot that fails), returning its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunToExitAsync(IReadOnlyDictionary<string, string> environment, TimeSpan patience)
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(IReadOnlyDictionary<string, string> environment, TimeSpan patience, string[]? arguments = null)
     {
-        await using var api = Launch(environment, null);
+        await using var api = Launch(environment, null, arguments);
         var exitCode = await api.WaitForExitAsync(patience);
 
         // The asynchronous readers may still hold the last lines.
@@ -49,10 +50,10 @@ public sealed class ApiProcess : IAsyncDisposable
         return (exitCode, string.Join('\n', api._lines));
     }
 
-    private static ApiProcess Launch(IReadOnlyDictionary<string, string> environment, string? directory)
+    private static ApiProcess Launch(IReadOnlyDictionary<string, string> environment, string? directory, string[]? arguments)
     {
         directory ??= AppContext.BaseDirectory;
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(directory, "Inference.Api.dll"), "--urls", "http://127.0.0.1:0"])
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(directory, "Inference.Api.dll"), .. arguments ?? ["--urls", "http://127.0.0.1:0"]])
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,

@@ -7,7 +7,7 @@ namespace Inference.Ui.Tests;
 /// The service as its own process serving two models (so the page shows its model picker), and one Chromium for the
 /// class's tests. Each test opens its own page and records every request it makes.
 /// </summary>
-public sealed class ServiceWithBrowser : IAsyncLifetime
+public class ServiceWithBrowser : IAsyncLifetime
 {
     /// <summary>The page's default heading (Ui:Title); the screenshot in the README shows it.</summary>
     public const string Title = "Object detection";
@@ -21,16 +21,19 @@ public sealed class ServiceWithBrowser : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Api = await ApiProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["Models__second__Manifest"] = RepositoryPaths.DemoManifest,
-        });
+        Api = await ApiProcess.StartAsync(Settings());
         await Api.WaitUntilReadyAsync();
         if (Browser.Available)
         {
             (_playwright, _browser) = await Browser.LaunchAsync();
         }
     }
+
+    /// <summary>The service's settings; a subclass adds its own.</summary>
+    protected virtual Dictionary<string, string> Settings() => new()
+    {
+        ["Models__second__Manifest"] = RepositoryPaths.DemoManifest,
+    };
 
     public async Task<(IPage Page, List<string> Requests)> OpenAsync(string path)
     {

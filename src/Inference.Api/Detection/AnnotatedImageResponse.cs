@@ -1,35 +1,15 @@
-using Inference.Core.Contracts;
 using Inference.Core.Rendering;
-using Inference.Core.Serving;
-using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
 namespace Inference.Api.Detection;
 
 /// <summary>
-/// The annotated-image answer, for every HTTP front end that offers <c>format=image</c>: read the request's wish
-/// (<see cref="TryRead"/>), detect as usual, then <see cref="RenderAsync"/> the one image with its result.
+/// What the HTTP front ends share about the annotated-image answer: the image types they can give, and the Accept
+/// header read best first. Detecting and drawing go through <see cref="DetectionRunner"/>.
 /// </summary>
 public static class AnnotatedImageResponse
 {
     public static readonly string[] ImageTypes = ["image/jpeg", "image/png"];
-
-    /// <summary>
-    /// Reads <c>format</c>, <c>labels</c> and <c>stroke</c> and the Accept header. <paramref name="options"/> is
-    /// <see langword="null"/> when the answer is JSON.
-    /// </summary>
-    public static bool TryRead(HttpRequest request, Func<string, StringValues> parameter, int imageCount, out AnnotationOptions? options, out Dictionary<string, string[]> errors)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return AnnotationParameters.TryParse(parameter, AcceptedTypes(request), imageCount, out options, out errors);
-    }
-
-    /// <summary>Draws <paramref name="result"/> onto the request's <paramref name="image"/> and answers it.</summary>
-    public static async Task<AnnotatedImageResult> RenderAsync(AnnotationRenderer renderer, ReadOnlyMemory<byte> image, DetectionResult result, AnnotationOptions options, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(renderer);
-        return new AnnotatedImageResult(await renderer.RenderAsync(image, result, options, cancellationToken).ConfigureAwait(false));
-    }
 
     /// <summary>The Accept header's media types, best first (by quality, then as listed); q=0 means "not this".</summary>
     public static IReadOnlyList<string> AcceptedTypes(HttpRequest request)

@@ -1,5 +1,6 @@
 using System.Text;
 using Inference.Core.Contracts;
+using Inference.Core.Inputs;
 using Inference.Core.Serving;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
@@ -13,32 +14,28 @@ namespace Inference.Api.Detection;
 /// <list type="bullet">
 /// <item>multipart/form-data: one or more <c>image</c> parts; other parts are parameters (a form field wins over the query);</item>
 /// <item>a raw image body (<c>image/*</c> or <c>application/octet-stream</c>), parameters in the query;</item>
-/// <item>JSON (<c>application/json</c>): base64 images, as <see cref="JsonImageRequest"/> reads them on every front end.</item>
+/// <item>JSON (<c>application/json</c>): base64 images or URLs, as <see cref="JsonImageRequest"/> reads them on every front end.</item>
 /// </list>
 /// Each image lands in one pooled, contiguous buffer straight from the socket: no second copy.
 /// </summary>
-public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, RequestBodyGate bodies)
+public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, RequestBodyGate bodies, ImageUrlFetcher fetcher)
 {
     public const string ImageField = "image";
-    public const string AcceptedTypes = "multipart/form-data with 'image' parts, a raw body as image/* or application/octet-stream, or application/json {\"image\": base64}";
+    public const string AcceptedTypes = "multipart/form-data with 'image' parts, a raw body as image/* or application/octet-stream, or application/json {\"image\": base64 or {\"type\": \"url\", \"value\": ...}}";
 
     // Parameters are short; anything longer in a form field is not a parameter.
     private const int MaxFieldBytes = 16 * 1024;
     private const int MaxFields = 32;
 
+    /// <param name="imageField">The multipart part images come in (Roboflow's hosted API names it <c>file</c>).</param>
+    /// <param name="parameters">Where parameters come from besides the body; the query string when null.</param>
     /// <exception cref="RequestProblemException">The request cannot be read; its problem says why.</exception>
-    public async Task<DetectRequest> ReadAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
+    public async Task<DetectRequest> ReadAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken, string imageField = ImageField, ParameterSource? parameters = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(limits);
-        if (request.ContentLength > limits.MaxBodyBytes)
-        {
-            throw new RequestProblemException(ProblemCatalog.BodyTooLarge(limits.MaxBodyBytes));
-        }
-
-        // Admitted before a byte is read: what the service holds in bodies is bounded whatever the concurrency.
-        var lease = bodies.Gate.TryEnter(request.ContentLength ?? limits.MaxBodyBytes)
-            ?? throw new RequestProblemException(ProblemCatalog.BodiesFull(bodies.Gate.MaxBytes));
+        var source = parameters ?? new ParameterSource(name => request.Query[name], request.Query.Keys);
+        var lease = Admit(request, limits);
         var media = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed : null;
         var read = false;
         try
@@ -46,17 +43,17 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, R
             DetectRequest detect;
             if (media?.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true)
             {
-                detect = await ReadMultipartAsync(request, media, limits, lease, cancellationToken).ConfigureAwait(false);
+                detect = await ReadMultipartAsync(request, media, limits, imageField, source, lease, cancellationToken).ConfigureAwait(false);
             }
             else if (media?.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) == true)
             {
                 using var body = await ReadBodyAsync(request.Body, request.ContentLength, cancellationToken).ConfigureAwait(false);
-                detect = JsonImageRequest.Parse(Contents(body), limits.MaxImagesPerRequest, name => request.Query[name], [lease]);
+                detect = await JsonImageRequest.ReadAsync(Contents(body), limits.MaxImagesPerRequest, fetcher, source, cancellationToken, [lease]).ConfigureAwait(false);
             }
-            else if (media is not null && (media.MediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || media.MediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase)))
+            else if (media is not null && IsRawImage(media.MediaType.Value))
             {
                 var body = await ReadBodyAsync(request.Body, request.ContentLength, cancellationToken).ConfigureAwait(false);
-                detect = new DetectRequest([Contents(body)], false, name => request.Query[name], [body, lease]);
+                detect = new DetectRequest([Contents(body)], false, source.Lookup, [body, lease], source.Names);
             }
             else
             {
@@ -66,18 +63,9 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, R
             read = true;
             return detect;
         }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (Exception ex) when (ReadFailure(ex, limits) is { } problem)
         {
-            throw new RequestProblemException(ProblemCatalog.BodyTooLarge(limits.MaxBodyBytes));
-        }
-        catch (BadHttpRequestException ex)
-        {
-            throw new RequestProblemException(ProblemCatalog.MalformedBody(ex.Message));
-        }
-        catch (Exception ex) when (ex is InvalidDataException or IOException)
-        {
-            // The multipart reader's own complaints: a missing boundary, a body that ends mid-part, oversized headers.
-            throw new RequestProblemException(ProblemCatalog.MalformedBody($"The body could not be read: {ex.Message}"));
+            throw new RequestProblemException(problem);
         }
         finally
         {
@@ -89,7 +77,75 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, R
         }
     }
 
-    private async Task<DetectRequest> ReadMultipartAsync(HttpRequest request, MediaTypeHeaderValue media, LimitsOptions limits, MemoryGate.Lease lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// The whole body in one pooled buffer, within the same limits and body budget, for front ends that parse it
+    /// themselves (Roboflow's JSON, the Open Inference Protocol); dispose it to give the buffer and budget back.
+    /// </summary>
+    /// <exception cref="RequestProblemException">The body is over Limits:MaxBodyBytes, the budget is spent, or it breaks off.</exception>
+    public async Task<RequestBody> ReadRawAsync(HttpRequest request, LimitsOptions limits, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(limits);
+        var lease = Admit(request, limits);
+        try
+        {
+            return new RequestBody(await ReadBodyAsync(request.Body, request.ContentLength, cancellationToken).ConfigureAwait(false), lease);
+        }
+        catch (Exception ex) when (ReadFailure(ex, limits) is { } problem)
+        {
+            lease.Dispose();
+            throw new RequestProblemException(problem);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>image/*, application/octet-stream, or application/x-image (what SageMaker's image algorithms send).</summary>
+    public static bool IsRawImage(string? mediaType) =>
+        mediaType is not null && (mediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase)
+            || mediaType.Equals("application/octet-stream", StringComparison.OrdinalIgnoreCase)
+            || mediaType.Equals("application/x-image", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The contents of a body buffer: GetBuffer makes them contiguous, which is free when the stream was created
+    /// contiguous (a known length) and one copy otherwise.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Contents(RecyclableMemoryStream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return stream.GetBuffer().AsMemory(0, (int)stream.Length);
+    }
+
+    /// <summary>
+    /// Admits a body before a byte of it is read: what the service holds in bodies is bounded whatever the
+    /// concurrency, and an oversized declared length is refused at once.
+    /// </summary>
+    private MemoryGate.Lease Admit(HttpRequest request, LimitsOptions limits)
+    {
+        if (request.ContentLength > limits.MaxBodyBytes)
+        {
+            throw new RequestProblemException(ProblemCatalog.BodyTooLarge(limits.MaxBodyBytes));
+        }
+
+        return bodies.Gate.TryEnter(request.ContentLength ?? limits.MaxBodyBytes)
+            ?? throw new RequestProblemException(ProblemCatalog.BodiesFull(bodies.Gate.MaxBytes));
+    }
+
+    /// <summary>What Kestrel and the multipart reader throw for a body that cannot be read, as a problem.</summary>
+    private static Problem? ReadFailure(Exception exception, LimitsOptions limits) => exception switch
+    {
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => ProblemCatalog.BodyTooLarge(limits.MaxBodyBytes),
+        BadHttpRequestException bad => ProblemCatalog.MalformedBody(bad.Message),
+
+        // The multipart reader's own complaints: a missing boundary, a body that ends mid-part, oversized headers.
+        InvalidDataException or IOException => ProblemCatalog.MalformedBody($"The body could not be read: {exception.Message}"),
+        _ => null,
+    };
+
+    private async Task<DetectRequest> ReadMultipartAsync(HttpRequest request, MediaTypeHeaderValue media, LimitsOptions limits, string imageField, ParameterSource source, MemoryGate.Lease lease, CancellationToken cancellationToken)
     {
         var boundary = HeaderUtilities.RemoveQuotes(media.Boundary).Value;
         if (string.IsNullOrWhiteSpace(boundary))
@@ -111,7 +167,7 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, R
                 }
 
                 name = HeaderUtilities.RemoveQuotes(name).Value!;
-                if (name == ImageField)
+                if (name == imageField)
                 {
                     if (images.Count == limits.MaxImagesPerRequest)
                     {
@@ -124,7 +180,7 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, R
                 {
                     if (fields.Count == MaxFields)
                     {
-                        throw new RequestProblemException(ProblemCatalog.MalformedBody($"The multipart body has more than {MaxFields} fields besides '{ImageField}'."));
+                        throw new RequestProblemException(ProblemCatalog.MalformedBody($"The multipart body has more than {MaxFields} fields besides '{imageField}'."));
                     }
 
                     fields[name] = StringValues.Concat(fields.GetValueOrDefault(name), await ReadFieldAsync(section.Body, name, cancellationToken).ConfigureAwait(false));
@@ -134,16 +190,17 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, R
             if (images.Count == 0)
             {
                 throw new RequestProblemException(ProblemCatalog.MalformedBody(fields.Count == 0
-                    ? $"The multipart body has no '{ImageField}' part."
-                    : $"The multipart body has no '{ImageField}' part (it has: {string.Join(", ", fields.Keys)})."));
+                    ? $"The multipart body has no '{imageField}' part."
+                    : $"The multipart body has no '{imageField}' part (it has: {string.Join(", ", fields.Keys)})."));
             }
 
             completed = true;
             return new DetectRequest(
                 [.. images.Select(Contents)],
                 images.Count > 1,
-                name => fields.TryGetValue(name, out var value) ? value : request.Query[name],
-                [.. images, lease]);
+                name => fields.TryGetValue(name, out var value) ? value : source.Lookup(name),
+                [.. images, lease],
+                fields.Keys.Concat(source.Names));
         }
         finally
         {
@@ -189,7 +246,4 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, R
             throw;
         }
     }
-
-    // GetBuffer makes the contents contiguous: free when the stream was created contiguous, one copy otherwise.
-    private static ReadOnlyMemory<byte> Contents(RecyclableMemoryStream stream) => stream.GetBuffer().AsMemory(0, (int)stream.Length);
 }

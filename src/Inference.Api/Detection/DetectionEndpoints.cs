@@ -1,12 +1,8 @@
-using System.Diagnostics;
 using Inference.Api.Errors;
-using Inference.Api.Observability;
 using Inference.Core.Contracts;
 using Inference.Core.Rendering;
 using Inference.Core.Repository;
-using Inference.Core.Serving;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace Inference.Api.Detection;
 
@@ -16,8 +12,8 @@ public static class DetectionEndpoints
     public static IEndpointRouteBuilder MapDetection(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1").WithTags("Detection");
-        Describe(group.MapPost("/detect", (HttpContext context, ModelRepository models, DetectionService detection, AnnotationRenderer renderer, DetectRequestReader reader, InferenceMetrics metrics, IOptions<LimitsOptions> limits) =>
-                DetectAsync(models.Default, context, detection, renderer, reader, metrics, limits.Value))
+        Describe(group.MapPost("/detect", (HttpContext context, ModelRepository models, DetectionRunner runner, DetectRequestReader reader) =>
+                DetectAsync(models.Default, context, runner, reader))
             .WithName("Detect")
             .WithSummary("Detect objects in one or more images with the default model."));
         Describe(group.MapPost("/models/{id}/detect", DetectWithModelAsync)
@@ -28,10 +24,10 @@ public static class DetectionEndpoints
     }
 
     private static async Task<Results<Ok<DetectionResponse>, Ok<DetectionResponse[]>, AnnotatedImageResult, ProblemHttpResult>> DetectWithModelAsync(
-        string id, HttpContext context, ModelRepository models, DetectionService detection, AnnotationRenderer renderer, DetectRequestReader reader, InferenceMetrics metrics, IOptions<LimitsOptions> limits) =>
+        string id, HttpContext context, ModelRepository models, DetectionRunner runner, DetectRequestReader reader) =>
         models.Find(id) is { } entry
-            ? await DetectAsync(entry, context, detection, renderer, reader, metrics, limits.Value).ConfigureAwait(false)
-            : Refuse(context, metrics, "unknown", ProblemCatalog.ModelNotFound(id, models.Models.Select(m => m.Id)));
+            ? await DetectAsync(entry, context, runner, reader).ConfigureAwait(false)
+            : runner.Refuse<Results<Ok<DetectionResponse>, Ok<DetectionResponse[]>, AnnotatedImageResult, ProblemHttpResult>>("unknown", ProblemCatalog.ModelNotFound(id, models.Models.Select(m => m.Id)), p => p.ToResult(context));
 
     private static RouteHandlerBuilder Describe(RouteHandlerBuilder route) => route
         .WithDescription("multipart/form-data with one or more 'image' parts (several are answered as a list), a raw image body, or JSON with base64 images. " +
@@ -45,79 +41,19 @@ public static class DetectionEndpoints
         .ProducesProblem(StatusCodes.Status429TooManyRequests)
         .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-    private static async Task<Results<Ok<DetectionResponse>, Ok<DetectionResponse[]>, AnnotatedImageResult, ProblemHttpResult>> DetectAsync(
-        ModelEntry entry,
-        HttpContext context,
-        DetectionService detection,
-        AnnotationRenderer renderer,
-        DetectRequestReader reader,
-        InferenceMetrics metrics,
-        LimitsOptions limits)
+    private static Task<Results<Ok<DetectionResponse>, Ok<DetectionResponse[]>, AnnotatedImageResult, ProblemHttpResult>> DetectAsync(
+        ModelEntry entry, HttpContext context, DetectionRunner runner, DetectRequestReader reader)
     {
-        using var pending = metrics.TrackPending();
-        var started = Stopwatch.GetTimestamp();
-
-        // While draining after SIGTERM the model is still here and requests are still answered.
-        if (entry.Model is not { } model)
-        {
-            return Refuse(context, metrics, entry.Id, ProblemCatalog.NotReady(entry));
-        }
-
-        using var deadline = new CancellationTokenSource(limits.RequestTimeoutMs);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
-        try
-        {
-            // Admitted before the body is read: a request the queue cannot take costs no upload buffering.
-            using var admission = model.Scheduler.Admit(1);
-            using var request = await reader.ReadAsync(context.Request, limits, linked.Token).ConfigureAwait(false);
-            var detectionValid = DetectionParameters.TryParse(request.Parameter, model.DefaultOptions, model.ClassNames, out var options, out var errors);
-            var annotationValid = AnnotatedImageResponse.TryRead(context.Request, request.Parameter, request.Images.Count, out var annotation, out var annotationErrors);
-            if (!detectionValid || !annotationValid)
-            {
-                return Refuse(context, metrics, model.Id, ProblemCatalog.InvalidParameters(errors.Concat(annotationErrors).ToDictionary()));
-            }
-
-            var results = await detection.DetectAsync(model, admission, request.Images, options, linked.Token).ConfigureAwait(false);
-            if (annotation is not null)
-            {
-                var image = await AnnotatedImageResponse.RenderAsync(renderer, request.Images[0], results[0], annotation, linked.Token).ConfigureAwait(false);
-                metrics.Outcome(model.Id, "ok");
-                return image;
-            }
-
-            metrics.Outcome(model.Id, "ok");
-            var totalMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            var responses = results.Select(r => DetectionResponse.From(model.Summary, r, totalMs)).ToArray();
-            return request.AnswerAsList ? TypedResults.Ok(responses) : TypedResults.Ok(responses[0]);
-        }
-        catch (RequestProblemException ex)
-        {
-            return Refuse(context, metrics, model.Id, ex.Problem);
-        }
-        catch (Exception ex) when (ProblemCatalog.FromException(ex) is { } problem)
-        {
-            return Refuse(context, metrics, model.Id, problem);
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
-        {
-            return Refuse(context, metrics, model.Id, ProblemCatalog.DeadlineExceeded(limits.RequestTimeoutMs));
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client is gone and its work was dropped; 499 is only for logs and metrics.
-            return Refuse(context, metrics, model.Id, ProblemCatalog.ClientClosedRequest());
-        }
-        catch (Exception)
-        {
-            // The exception handler answers 500 and logs it; the outcome still counts.
-            metrics.Outcome(model.Id, "error");
-            throw;
-        }
-    }
-
-    private static ProblemHttpResult Refuse(HttpContext context, InferenceMetrics metrics, string model, Problem problem)
-    {
-        metrics.Refused(model, problem);
-        return problem.ToResult(context);
+        // Set by the parameters, read by the answer: null answers JSON.
+        AnnotationOptions? annotation = null;
+        return runner.RunAsync<Results<Ok<DetectionResponse>, Ok<DetectionResponse[]>, AnnotatedImageResult, ProblemHttpResult>>(
+            entry,
+            context,
+            (_, token) => reader.ReadAsync(context.Request, runner.Limits, token),
+            (request, model) => DetectionRunner.NativeOptions(request, model, AnnotatedImageResponse.AcceptedTypes(context.Request), out annotation),
+            async (detected, token) => annotation is null
+                ? detected.Request.AnswerAsList ? TypedResults.Ok(detected.NativeResponses()) : TypedResults.Ok(detected.NativeResponses()[0])
+                : new AnnotatedImageResult(await runner.RenderAsync(detected, annotation, token).ConfigureAwait(false)),
+            problem => problem.ToResult(context));
     }
 }

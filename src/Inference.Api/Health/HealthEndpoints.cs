@@ -16,11 +16,14 @@ public static class HealthEndpoints
     {
         var group = app.MapGroup("/health").WithTags("Health");
         group.MapGet("/live", () => TypedResults.Ok(new LiveResponse("live")))
+            .WithName("Live")
             .WithSummary("200 while the process runs.");
         group.MapGet("/ready", Ready)
+            .WithName("Ready")
             .WithSummary("200 only once every configured model is loaded, verified and warmed; 503 with each model's state and reason otherwise, and from the moment shutdown begins.")
             .Produces<ReadyResponse>(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/golden", GoldenAsync)
+            .WithName("Golden")
             .WithSummary("Runs every model's golden checks through the full request path: 200 when all pass, 503 when not.")
             .Produces<GoldenResponse>(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

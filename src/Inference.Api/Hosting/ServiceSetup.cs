@@ -1,8 +1,11 @@
+using Inference.Api.Auth;
+using Inference.Api.Compat;
 using Inference.Api.Detection;
 using Inference.Api.Errors;
 using Inference.Api.Health;
 using Inference.Api.Models;
 using Inference.Api.Observability;
+using Inference.Api.OpenApi;
 using Inference.Api.Ui;
 using Inference.Core.Contracts;
 using Inference.Core.Hosting;
@@ -35,6 +38,9 @@ public static class ServiceSetup
         services.AddSingleton(sp => RequestBuffers.Create(sp.GetRequiredService<IOptions<LimitsOptions>>().Value));
         services.AddSingleton(sp => new RequestBodyGate(sp.GetRequiredService<IOptions<LimitsOptions>>().Value));
         services.AddSingleton<DetectRequestReader>();
+        services.AddSingleton<DetectionRunner>();
+        services.AddCompatibleFrontEnds(builder.Configuration);
+        services.AddApiKeys(builder.Configuration);
         services.AddHostedService<ModelRepositoryLoader>();
         services.AddHostedService<GracefulShutdown>();
         services.AddSingleton<RequestActivity>();
@@ -44,11 +50,14 @@ public static class ServiceSetup
             sp.GetRequiredService<IOptions<EmfOptions>>(), sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<TimeProvider>()));
 
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Problems.Complete);
-        services.AddOpenApi();
+        services.AddOpenApi(OpenApiConventions.Apply);
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = DetectionJson.Options.PropertyNamingPolicy;
             json.SerializerOptions.DefaultIgnoreCondition = DetectionJson.Options.DefaultIgnoreCondition;
+
+            // Numbers are read and written as numbers only, so the OpenAPI schemas say "number", not "number or string".
+            json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
         });
         builder.AddInferenceTelemetry();
         return builder;
@@ -61,6 +70,7 @@ public static class ServiceSetup
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestMetricsMiddleware>();
+        app.UseApiKeys();
         return app;
     }
 
@@ -69,6 +79,7 @@ public static class ServiceSetup
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet("/metrics", WriteMetricsAsync)
+            .WithName("Metrics")
             .WithTags("Observability")
             .WithSummary("Prometheus metrics in the text exposition format.")
             .Produces<string>(StatusCodes.Status200OK, "text/plain");

@@ -25,6 +25,12 @@ public static class UiEndpoints
             group.MapGet("/", (HttpContext context, EmbeddedAssets assets) => Serve(context, assets, "index.html"));
             group.MapGet("/ui/{file}", (string file, HttpContext context, EmbeddedAssets assets) => Serve(context, assets, file));
         }
+        else
+        {
+            // Without this, routing would answer the page's old URLs with a 405 naming Roboflow's POST /{project}/{version}
+            // (ASP.NET Core picks 405 before it checks route constraints).
+            app.MapGet("/ui/{**file}", (HttpContext context) => ProblemCatalog.NotFound(context.Request.Path).ToResult(context)).ExcludeFromDescription();
+        }
 
         app.MapScalarApiReference("/docs", options => options
             .WithTitle("Object detection API")

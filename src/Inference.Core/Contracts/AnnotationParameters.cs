@@ -14,6 +14,9 @@ public static class AnnotationParameters
 {
     public const string JsonType = "application/json";
 
+    /// <summary>The parameters read here, which a route that answers pictures accepts besides its detection ones.</summary>
+    public static readonly IReadOnlyList<string> Names = ["format", "labels", "stroke"];
+
     /// <param name="options">The drawing options, or <see langword="null"/> when the answer is JSON.</param>
     /// <returns>False when a parameter is invalid; <paramref name="errors"/> says which.</returns>
     public static bool TryParse(
@@ -47,7 +50,7 @@ public static class AnnotationParameters
         }
 
         var labels = true;
-        if (Single(lookup, "labels", errors) is { } labelsText && !TryBool(labelsText, out labels))
+        if (Single(lookup, "labels", errors) is { } labelsText && !DetectionParameters.TryBool(labelsText, out labels))
         {
             errors["labels"] = [$"labels must be true or false (got '{labelsText}')."];
         }
@@ -118,22 +121,5 @@ public static class AnnotationParameters
         }
 
         return values.Count == 1 ? values.ToString() : null;
-    }
-
-    // Roboflow's clients send labels=on/off; the rest of this API says true/false.
-    private static bool TryBool(string text, out bool value)
-    {
-        switch (text.Trim().ToUpperInvariant())
-        {
-            case "TRUE" or "1" or "YES" or "ON":
-                value = true;
-                return true;
-            case "FALSE" or "0" or "NO" or "OFF":
-                value = false;
-                return true;
-            default:
-                value = false;
-                return false;
-        }
     }
 }

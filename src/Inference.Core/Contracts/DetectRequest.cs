@@ -3,7 +3,12 @@ using Microsoft.Extensions.Primitives;
 namespace Inference.Core.Contracts;
 
 /// <summary>The images of one request and where its parameters come from, whichever front end read them.</summary>
-public sealed class DetectRequest(IReadOnlyList<ReadOnlyMemory<byte>> images, bool answerAsList, Func<string, StringValues> parameter, IEnumerable<IDisposable>? owned = null) : IDisposable
+public sealed class DetectRequest(
+    IReadOnlyList<ReadOnlyMemory<byte>> images,
+    bool answerAsList,
+    Func<string, StringValues> parameter,
+    IEnumerable<IDisposable>? owned = null,
+    IEnumerable<string>? parameterNames = null) : IDisposable
 {
     private readonly IDisposable[] _owned = [.. owned ?? []];
 
@@ -13,6 +18,9 @@ public sealed class DetectRequest(IReadOnlyList<ReadOnlyMemory<byte>> images, bo
     public bool AnswerAsList { get; } = answerAsList;
 
     public Func<string, StringValues> Parameter { get; } = parameter;
+
+    /// <summary>Every parameter name the request carries (query, form fields, JSON members), so unknown ones can be named.</summary>
+    public IReadOnlyCollection<string> ParameterNames { get; } = [.. (parameterNames ?? []).Distinct(StringComparer.Ordinal)];
 
     /// <summary>Gives the pooled body buffers back.</summary>
     public void Dispose()

@@ -1,21 +1,71 @@
 using System.Text.Json;
+using Inference.Core.Inputs;
 using Microsoft.Extensions.Primitives;
 
 namespace Inference.Core.Contracts;
 
 /// <summary>
-/// JSON bodies, the same on every front end: <c>{"image": "&lt;base64&gt;"}</c>, <c>{"images": [...]}</c> or
-/// <c>{"image": {"type": "base64", "value": "..."}}</c>; every other member is a parameter (<c>confidence</c>,
-/// <c>classes</c> as a string or a list, …). Images by URL are refused while fetching is off.
+/// JSON bodies, the same on every front end: <c>{"image": "&lt;base64&gt;"}</c>, <c>{"images": [...]}</c>, or
+/// <c>{"image": {"type": "base64" | "url", "value": "..."}}</c> (Roboflow's form, where <c>image</c> may also be a list);
+/// every other member is a parameter (<c>confidence</c>, <c>classes</c> as a string or a list, …). Images by URL go
+/// through the one <see cref="ImageUrlFetcher"/>, under its rules.
 /// </summary>
 public static class JsonImageRequest
 {
     public const string ImageMember = "image";
     public const string ImagesMember = "images";
 
-    /// <exception cref="RequestProblemException">The body is not such an object, or carries too many images.</exception>
+    /// <param name="fallback">Where parameters the body does not carry come from (the query string), with its names.</param>
+    /// <exception cref="RequestProblemException">The body is not such an object, carries too many images, or an image cannot be had.</exception>
     /// <param name="owned">What the request holds until it is done (a body-budget lease, say).</param>
-    public static DetectRequest Parse(ReadOnlyMemory<byte> body, int maxImages, Func<string, StringValues>? fallback = null, IEnumerable<IDisposable>? owned = null)
+    public static async Task<DetectRequest> ReadAsync(
+        ReadOnlyMemory<byte> body,
+        int maxImages,
+        ImageUrlFetcher fetcher,
+        ParameterSource? fallback,
+        CancellationToken cancellationToken,
+        IEnumerable<IDisposable>? owned = null)
+    {
+        ArgumentNullException.ThrowIfNull(fetcher);
+        var (sources, asList, parameters) = Parse(body, maxImages);
+        var images = new ReadOnlyMemory<byte>[sources.Count];
+        var fetches = new List<Task>();
+        for (var i = 0; i < sources.Count; i++)
+        {
+            var (bytes, url) = sources[i];
+            if (bytes is not null)
+            {
+                images[i] = bytes;
+                continue;
+            }
+
+            var index = i;
+            fetches.Add(FetchAsync(fetcher, url!, index, sources.Count > 1, images, cancellationToken));
+        }
+
+        await Task.WhenAll(fetches).ConfigureAwait(false);
+        var names = parameters.Keys.Concat(fallback?.Names ?? []);
+        return new DetectRequest(
+            images,
+            asList || images.Length > 1,
+            name => parameters.TryGetValue(name, out var value) ? value : fallback?.Lookup(name) ?? StringValues.Empty,
+            owned,
+            names);
+    }
+
+    private static async Task FetchAsync(ImageUrlFetcher fetcher, string url, int index, bool several, ReadOnlyMemory<byte>[] images, CancellationToken cancellationToken)
+    {
+        try
+        {
+            images[index] = await fetcher.FetchAsync(url, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestProblemException ex) when (several)
+        {
+            throw new RequestProblemException(ex.Problem with { ImageIndex = index });
+        }
+    }
+
+    private static (List<(byte[]? Bytes, string? Url)> Sources, bool AsList, Dictionary<string, StringValues> Parameters) Parse(ReadOnlyMemory<byte> body, int maxImages)
     {
         JsonDocument document;
         try
@@ -35,29 +85,29 @@ public static class JsonImageRequest
                 throw Malformed($"The JSON body must be an object with an '{ImageMember}' or '{ImagesMember}' member.");
             }
 
-            var images = new List<ReadOnlyMemory<byte>>();
+            var sources = new List<(byte[]?, string?)>();
             var asList = false;
             var parameters = new Dictionary<string, StringValues>(StringComparer.Ordinal);
             foreach (var member in root.EnumerateObject())
             {
                 switch (member.Name)
                 {
-                    case ImageMember:
-                        images.Add(ReadImage(member.Value, ImageMember));
-                        break;
-                    case ImagesMember when member.Value.ValueKind == JsonValueKind.Array:
+                    case ImageMember or ImagesMember when member.Value.ValueKind == JsonValueKind.Array:
                         asList = true;
                         var index = 0;
                         foreach (var item in member.Value.EnumerateArray())
                         {
-                            if (index >= maxImages)
+                            if (sources.Count >= maxImages)
                             {
-                                throw new RequestProblemException(ProblemCatalog.TooManyImages(member.Value.GetArrayLength(), maxImages));
+                                throw new RequestProblemException(ProblemCatalog.TooManyImages(sources.Count + member.Value.GetArrayLength() - index, maxImages));
                             }
 
-                            images.Add(ReadImage(item, $"{ImagesMember}[{index++}]"));
+                            sources.Add(ReadImage(item, $"{member.Name}[{index++}]"));
                         }
 
+                        break;
+                    case ImageMember:
+                        sources.Add(ReadImage(member.Value, ImageMember));
                         break;
                     case ImagesMember:
                         throw Malformed($"'{ImagesMember}' must be a list of images.");
@@ -67,21 +117,21 @@ public static class JsonImageRequest
                 }
             }
 
-            if (images.Count == 0)
+            if (sources.Count == 0)
             {
-                throw Malformed($"The JSON body has no image: send '{ImageMember}' (base64) or '{ImagesMember}' (a list).");
+                throw Malformed($"The JSON body has no image: send '{ImageMember}' (base64, or an object with 'type' (base64 or url) and 'value') or '{ImagesMember}' (a list).");
             }
 
-            if (images.Count > maxImages)
+            if (sources.Count > maxImages)
             {
-                throw new RequestProblemException(ProblemCatalog.TooManyImages(images.Count, maxImages));
+                throw new RequestProblemException(ProblemCatalog.TooManyImages(sources.Count, maxImages));
             }
 
-            return new DetectRequest(images, asList || images.Count > 1, name => parameters.TryGetValue(name, out var value) ? value : fallback?.Invoke(name) ?? StringValues.Empty, owned);
+            return (sources, asList, parameters);
         }
     }
 
-    private static byte[] ReadImage(JsonElement value, string path)
+    private static (byte[]? Bytes, string? Url) ReadImage(JsonElement value, string path)
     {
         if (value.ValueKind == JsonValueKind.Object)
         {
@@ -93,13 +143,14 @@ public static class JsonImageRequest
 
             return type switch
             {
-                "base64" => ReadBase64(inner, $"{path}.value"),
-                "url" => throw new RequestProblemException(new Problem(400, "url-fetch-disabled", "Images by URL are off", $"'{path}' is a URL, but fetching images by URL is off on this service (Inputs:AllowUrlFetch).")),
-                _ => throw Malformed($"'{path}.type' must be 'base64' or 'url' (got '{type}')."),
+                "base64" => (ReadBase64(inner, $"{path}.value"), null),
+                "url" when inner.ValueKind == JsonValueKind.String => (null, inner.GetString()!),
+                "url" => throw Malformed($"'{path}.value' must be a URL string."),
+                _ => throw Malformed($"'{path}.type' must be 'base64' or 'url' (got '{type}'); other kinds (numpy, pil, multipart) are not accepted."),
             };
         }
 
-        return ReadBase64(value, path);
+        return (ReadBase64(value, path), null);
     }
 
     private static byte[] ReadBase64(JsonElement value, string path)
@@ -109,18 +160,8 @@ public static class JsonImageRequest
             throw Malformed($"'{path}' must be a base64 string.");
         }
 
-        // Data URLs ("data:image/jpeg;base64,...") are what browsers' FileReader produces.
-        var text = value.GetString()!;
-        var comma = text.StartsWith("data:", StringComparison.Ordinal) ? text.IndexOf(',', StringComparison.Ordinal) : -1;
-        try
-        {
-            var bytes = Convert.FromBase64String(comma >= 0 ? text[(comma + 1)..] : text);
-            return bytes.Length > 0 ? bytes : throw Malformed($"'{path}' is empty.");
-        }
-        catch (FormatException)
-        {
-            throw new RequestProblemException(new Problem(400, "not-an-image", "The body is not an image", $"'{path}' is not valid base64."));
-        }
+        // Straight from the UTF-8 JSON into bytes, with no string in between; data: URLs take the slower path.
+        return value.TryGetBytesFromBase64(out var bytes) && bytes.Length > 0 ? bytes : Base64Image.Decode(value.GetString()!, path);
     }
 
     private static StringValues ParameterValue(JsonElement value) => value.ValueKind switch
@@ -134,5 +175,51 @@ public static class JsonImageRequest
     };
 
     private static RequestProblemException Malformed(string detail) => new(ProblemCatalog.MalformedBody(detail));
+}
 
+/// <summary>Base64 image text as clients send it: plain, or a data URL (what browsers' FileReader produces).</summary>
+public static class Base64Image
+{
+    /// <exception cref="RequestProblemException">Not valid base64, or empty.</exception>
+    public static byte[] Decode(string text, string what)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var comma = text.StartsWith("data:", StringComparison.Ordinal) ? text.IndexOf(',', StringComparison.Ordinal) : -1;
+        try
+        {
+            var bytes = Convert.FromBase64String(comma >= 0 ? text[(comma + 1)..] : text);
+            return bytes.Length > 0 ? bytes : throw new RequestProblemException(ProblemCatalog.MalformedBody($"'{what}' is empty."));
+        }
+        catch (FormatException)
+        {
+            throw NotBase64(what);
+        }
+    }
+
+    /// <summary>
+    /// Base64 text in a request body, decoded from its bytes without a string copy; surrounding whitespace or quotes
+    /// and line breaks (base64's own output wraps at 76 columns) are allowed, as is a data URL prefix.
+    /// </summary>
+    /// <exception cref="RequestProblemException">Not valid base64, or empty.</exception>
+    public static byte[] Decode(ReadOnlySpan<byte> utf8, string what)
+    {
+        var text = utf8.Trim(" \t\r\n\""u8);
+        if (text.StartsWith("data:"u8) && text.IndexOf((byte)',') is var comma and >= 0)
+        {
+            text = text[(comma + 1)..];
+        }
+
+        var bytes = new byte[System.Buffers.Text.Base64.GetMaxDecodedFromUtf8Length(text.Length)];
+        var status = System.Buffers.Text.Base64.DecodeFromUtf8(text, bytes, out _, out var written);
+        if (status != System.Buffers.OperationStatus.Done)
+        {
+            // Line breaks and other whitespace inside: the char decoder skips them.
+            return Decode(System.Text.Encoding.ASCII.GetString(text), what);
+        }
+
+        return written > 0 ? bytes.AsSpan(0, written).ToArray() : throw new RequestProblemException(ProblemCatalog.MalformedBody($"'{what}' is empty."));
+    }
+
+    private static RequestProblemException NotBase64(string what) =>
+        new(new Problem(400, "not-an-image", "The body is not an image", $"'{what}' is not valid base64."));
 }

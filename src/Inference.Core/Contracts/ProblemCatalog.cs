@@ -145,8 +145,45 @@ public static class ProblemCatalog
     public static Problem Internal() =>
         new(500, "internal-error", "Internal server error", "The server failed unexpectedly; the error is logged with this trace id.");
 
+    public static Problem UrlFetchDisabled() =>
+        new(400, "url-fetch-disabled", "Images by URL are off", "Fetching images by URL is off on this service (Inputs:AllowUrlFetch); send the image itself.");
+
+    public static Problem InvalidUrl(string url, string reason) =>
+        new(400, "invalid-url", "Invalid image URL", $"The image URL '{url}' is refused: {reason}");
+
+    public static Problem UrlHostNotAllowed(string host) =>
+        new(403, "url-host-not-allowed", "Image host not allowed", $"Images are not fetched from '{host}': it is not in Inputs:AllowedHosts.");
+
+    public static Problem UrlAddressNotAllowed(string host, string address, string kind) =>
+        new(403, "url-address-not-allowed", "Image address not allowed", $"'{host}' resolves to {address}, a {kind} address, which is not in Inputs:AllowedNetworks.");
+
+    public static Problem UrlRedirectNotAllowed(string from, string to) =>
+        new(403, "url-redirect-not-allowed", "Image redirect not allowed", $"'{from}' redirects to another host, '{to}'; only redirects within the same host are followed.");
+
+    public static Problem UrlFetchFailed(string url, string reason) =>
+        new(502, "url-fetch-failed", "Image fetch failed", $"The image at '{url}' could not be fetched: {reason}");
+
+    public static Problem UrlFetchTimeout(string url, int timeoutMs) =>
+        new(504, "url-fetch-timeout", "Image fetch timed out", $"The image at '{url}' was not fetched within Inputs:UrlTimeoutMs ({timeoutMs} ms).");
+
+    public static Problem UrlImageTooLarge(string url, long limit) =>
+        new(413, "url-image-too-large", "Fetched image too large", $"The image at '{url}' is larger than Inputs:MaxUrlBytes ({limit} bytes).");
+
+    /// <summary>A compatible front end was asked for the annotated image, which this build does not render.</summary>
+    public static Problem NotAcceptable(string? accept, string offered) =>
+        new(406, "not-acceptable", "Not acceptable", $"Accept '{accept}' names nothing this route answers; it answers {offered}.");
+
     public static Problem ModelNotFound(string id, IEnumerable<string> known) =>
         new(404, "model-not-found", "Model not found", $"There is no model '{id}'; this service serves {string.Join(", ", known.Select(k => $"'{k}'"))}.");
+
+    public static Problem ModelVersionNotFound(string name, string version, string served) =>
+        new(404, "model-version-not-found", "Model version not found", $"Model '{name}' has no version '{version}'; this service serves version '{served}'.");
+
+    public static Problem ApiKeyRequired() =>
+        new(401, "api-key-required", "API key required", "This service requires an API key: send it as Authorization: Bearer <key>, X-Api-Key: <key>, or ?api_key=<key>.");
+
+    public static Problem ApiKeyInvalid() =>
+        new(401, "api-key-invalid", "API key not accepted", "The API key sent is not one this service accepts.");
 
     public static Problem NotFound(string path) => new(404, "not-found", "Not found", $"There is no route {path}.");
 

@@ -1,6 +1,7 @@
 using Inference.Core.Backends;
 using Inference.Core.Serving;
 using Inference.Core.Imaging;
+using Inference.Core.Inputs;
 using Inference.Core.Repository;
 using Inference.Core.Scheduling;
 using Inference.Core.Sources;
@@ -24,6 +25,7 @@ public static class InferenceOptions
         services.Add<LimitsOptions, LimitsOptionsValidator>(configuration, LimitsOptions.Section);
         services.Add<ImageLimits, ImageLimitsValidator>(configuration, LimitsOptions.Section);
         services.Add<S3Options, S3OptionsValidator>(configuration, S3Options.Section);
+        services.Add<InputsOptions, InputsOptionsValidator>(configuration, InputsOptions.Section);
         services.AddOptions<ModelRepositoryOptions>()
             .Configure(options =>
             {
@@ -62,3 +64,6 @@ public sealed partial class S3OptionsValidator : IValidateOptions<S3Options>;
 
 [OptionsValidator]
 public sealed partial class ModelRepositoryOptionsValidator : IValidateOptions<ModelRepositoryOptions>;
+
+[OptionsValidator]
+public sealed partial class InputsOptionsValidator : IValidateOptions<InputsOptions>;

@@ -1,6 +1,7 @@
 using Inference.Core.Backends;
 using Inference.Core.Imaging;
 using Inference.Core.Rendering;
+using Inference.Core.Inputs;
 using Inference.Core.Repository;
 using Inference.Core.Scheduling;
 using Inference.Core.Serving;
@@ -14,8 +15,8 @@ namespace Inference.Core.Hosting;
 
 /// <summary>
 /// The serving stack, built the same way in every host: the decoder with its limits, the decode gate, the one
-/// detection service, the annotation renderer, the one loader and the model repository over them. A host adds its observers (metrics) by
-/// registering <see cref="IModelObserver"/> and <see cref="IDetectionObserver"/>.
+/// detection service, the annotation renderer, the one URL fetcher, the one loader and the model repository over
+/// them. A host adds its observers (metrics) by registering <see cref="IModelObserver"/> and <see cref="IDetectionObserver"/>.
 /// </summary>
 public static class ServingRegistration
 {
@@ -30,6 +31,7 @@ public static class ServingRegistration
             sp.GetService<IDetectionObserver>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new AnnotationRenderer(sp.GetRequiredService<ImageDecoder>(), sp.GetRequiredService<MemoryGate>()));
+        services.AddSingleton(sp => new ImageUrlFetcher(sp.GetRequiredService<IOptions<InputsOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ModelLoader(
             sp.GetRequiredService<IOptions<BackendOptions>>().Value,
             sp.GetRequiredService<IOptions<BatchingOptions>>().Value,

@@ -11,7 +11,7 @@ namespace Inference.Lambda.Detection;
 /// Light-model inference behind a Function URL or an HTTP API: a router over the same detection service, routes and
 /// JSON as the service (<c>POST /v1/detect</c>, <c>POST /v1/models/{id}/detect</c>, <c>GET /v1/model</c>,
 /// <c>/v1/models</c>, <c>/health/live|ready|golden</c>). The body is the image (base64 in the event) or JSON
-/// (<c>{"image": base64, …parameters}</c>); parameters may also come in the query string. Every bad request is a
+/// (<c>{"image": base64 or {"type": "url", …}, …parameters}</c>); parameters may also come in the query string. Every bad request is a
 /// problem document from the shared catalogue, never an invocation error.
 /// </summary>
 public sealed class DetectHandler(LambdaServing serving) : IInvocationHandler
@@ -74,8 +74,8 @@ public sealed class DetectHandler(LambdaServing serving) : IInvocationHandler
         deadline.CancelAfter(limits.RequestTimeoutMs);
         try
         {
-            using var detect = ReadRequest(request, limits.MaxImagesPerRequest);
-            if (!DetectionParameters.TryParse(detect.Parameter, model.DefaultOptions, model.ClassNames, out var options, out var errors))
+            using var detect = await ReadRequestAsync(request, limits.MaxImagesPerRequest, deadline.Token).ConfigureAwait(false);
+            if (!DetectionParameters.TryParse(detect, model.DefaultOptions, model.ClassNames, DetectionParameters.NativeExtras, out var options, out var errors))
             {
                 return Problem(ProblemCatalog.InvalidParameters(errors), invocation);
             }
@@ -100,7 +100,7 @@ public sealed class DetectHandler(LambdaServing serving) : IInvocationHandler
     }
 
     /// <exception cref="RequestProblemException">The body cannot be read as an image or a JSON request.</exception>
-    private static DetectRequest ReadRequest(HttpEvent request, int maxImages)
+    private async Task<DetectRequest> ReadRequestAsync(HttpEvent request, int maxImages, CancellationToken cancellationToken)
     {
         var query = request.QueryStringParameters ?? [];
         StringValues Query(string name) => query.TryGetValue(name, out var value) ? value : StringValues.Empty;
@@ -117,7 +117,7 @@ public sealed class DetectHandler(LambdaServing serving) : IInvocationHandler
 
         if (mediaType == "application/json")
         {
-            return JsonImageRequest.Parse(body, maxImages, Query);
+            return await JsonImageRequest.ReadAsync(body, maxImages, serving.Fetcher, new ParameterSource(Query, query.Keys), cancellationToken).ConfigureAwait(false);
         }
 
         if (mediaType is not null && !mediaType.StartsWith("image/", StringComparison.Ordinal) && mediaType != "application/octet-stream")
@@ -125,7 +125,7 @@ public sealed class DetectHandler(LambdaServing serving) : IInvocationHandler
             throw new RequestProblemException(ProblemCatalog.UnsupportedMediaType(mediaType, "image/*, application/octet-stream or application/json {\"image\": base64}"));
         }
 
-        return new DetectRequest([body], false, Query);
+        return new DetectRequest([body], false, Query, parameterNames: query.Keys);
     }
 
     private static HttpResult Problem(Problem problem, Invocation invocation)

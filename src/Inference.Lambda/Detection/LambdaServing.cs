@@ -1,4 +1,5 @@
 using Inference.Core.Hosting;
+using Inference.Core.Inputs;
 using Inference.Core.Repository;
 using Inference.Core.Serving;
 using Microsoft.Extensions.Configuration;
@@ -30,6 +31,7 @@ public sealed partial class LambdaServing : IAsyncDisposable
         Models = services.GetRequiredService<ModelRepository>();
         Detection = services.GetRequiredService<DetectionService>();
         Limits = services.GetRequiredService<IOptions<LimitsOptions>>().Value;
+        Fetcher = services.GetRequiredService<ImageUrlFetcher>();
     }
 
     public ModelRepository Models { get; }
@@ -37,6 +39,9 @@ public sealed partial class LambdaServing : IAsyncDisposable
     public DetectionService Detection { get; }
 
     public LimitsOptions Limits { get; }
+
+    /// <summary>Images by URL, under the same <c>Inputs</c> rules as the service.</summary>
+    public ImageUrlFetcher Fetcher { get; }
 
     /// <exception cref="OptionsValidationException">A setting is invalid; the message names its key.</exception>
     /// <exception cref="InvalidOperationException">A model did not load; the message says why.</exception>

@@ -12,7 +12,7 @@ const colourFor = (classId) => PALETTE[((classId % PALETTE.length) + PALETTE.len
 
 const $ = (id) => document.getElementById(id);
 const ui = {
-  drop: $("drop"), file: $("file"), modelRow: $("model-row"), model: $("model"),
+  drop: $("drop"), file: $("file"), keyRow: $("key-row"), key: $("api-key"), modelRow: $("model-row"), model: $("model"),
   confidence: $("confidence"), confidenceValue: $("confidence-value"), iou: $("iou"), iouValue: $("iou-value"),
   classList: $("class-list"), all: $("classes-all"), none: $("classes-none"),
   status: $("status"), error: $("error"), figure: $("figure"), preview: $("preview"), overlay: $("overlay"),
@@ -24,6 +24,22 @@ const ui = {
 const bodyType = (file) => (file.type.startsWith("image/") ? file.type : "application/octet-stream");
 
 const state = { models: [], model: null, image: null, imageName: "", request: 0, last: null };
+
+// With Auth:ApiKeys on, every call needs a key: the page asks for it after a 401 and keeps it in this tab's
+// sessionStorage only (never a cookie, never the URL), sending it as X-Api-Key.
+const KEY_STORE = "inference-api-key";
+const withKey = (headers) => {
+  const key = sessionStorage.getItem(KEY_STORE);
+  return key ? { ...headers, "X-Api-Key": key } : headers;
+};
+
+function askForKey(response) {
+  if (response.status !== 401) return false;
+  ui.keyRow.hidden = false;
+  ui.status.textContent = sessionStorage.getItem(KEY_STORE) ? "The service refused that API key." : "The service asks for an API key.";
+  ui.key.focus();
+  return true;
+}
 
 function textOn(hex) {
   const channel = (i) => {
@@ -51,8 +67,10 @@ function showError(message) {
 }
 
 async function loadModels() {
-  const response = await fetch("/v1/models", { headers: { Accept: "application/json" } });
+  const response = await fetch("/v1/models", { headers: withKey({ Accept: "application/json" }) });
+  if (askForKey(response)) return;
   if (!response.ok) throw new Error(`GET /v1/models answered ${response.status}.`);
+  ui.keyRow.hidden = true;
   state.models = (await response.json()).models;
   ui.model.replaceChildren(...state.models.map((m) => {
     const option = document.createElement("option");
@@ -132,11 +150,12 @@ async function detect() {
   try {
     const response = await fetch(detectUrl(), {
       method: "POST",
-      headers: { "Content-Type": bodyType(state.image), Accept: "application/json" },
+      headers: withKey({ "Content-Type": bodyType(state.image), Accept: "application/json" }),
       body: state.image,
     });
-    const answer = await response.json();
     if (request !== state.request) return; // a newer request was sent meanwhile
+    if (askForKey(response)) return;
+    const answer = await response.json();
     if (!response.ok) {
       showError(`${answer.title ?? response.status}: ${answer.detail ?? ""}${answer.code ? ` (${answer.code})` : ""}`);
       ui.status.textContent = "The service refused the image.";
@@ -236,9 +255,10 @@ function useFile(file) {
 async function downloadAnnotated() {
   const response = await fetch(detectUrl({ format: "image" }), {
     method: "POST",
-    headers: { "Content-Type": bodyType(state.image) },
+    headers: withKey({ "Content-Type": bodyType(state.image) }),
     body: state.image,
   });
+  if (askForKey(response)) return;
   if (!response.ok) {
     showError(`The annotated image could not be made (${response.status}).`);
     return;
@@ -258,6 +278,12 @@ ui.iou.addEventListener("input", detectSoon);
 ui.all.addEventListener("click", () => { ui.classList.querySelectorAll("input").forEach((b) => { b.checked = true; }); detectSoon(); });
 ui.none.addEventListener("click", () => { ui.classList.querySelectorAll("input").forEach((b) => { b.checked = false; }); detectSoon(); });
 ui.download.addEventListener("click", downloadAnnotated);
+ui.keyRow.addEventListener("submit", (e) => {
+  e.preventDefault();
+  sessionStorage.setItem(KEY_STORE, ui.key.value);
+  ui.key.value = "";
+  loadModels().then(detect).catch((error) => showError(`The models could not be listed: ${error.message}`));
+});
 for (const name of ["dragenter", "dragover"]) {
   ui.drop.addEventListener(name, (e) => { e.preventDefault(); ui.drop.classList.add("over"); });
 }
