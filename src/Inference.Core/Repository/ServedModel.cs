@@ -13,7 +13,8 @@ namespace Inference.Core.Repository;
 /// </summary>
 public sealed class ServedModel : IAsyncDisposable
 {
-    private readonly IReadOnlyList<OnnxInstance> _instances;
+    private readonly IReadOnlyList<IModelInstance> _instances;
+    private readonly IReadOnlyList<IDisposable> _resources;
 
     internal ServedModel(
         string id,
@@ -24,10 +25,12 @@ public sealed class ServedModel : IAsyncDisposable
         string provider,
         ModelSignature signature,
         DetectionPostprocessor postprocessor,
-        IReadOnlyList<OnnxInstance> instances,
+        IReadOnlyList<IModelInstance> instances,
         BatchScheduler<BatchTensor, BatchOutput> scheduler,
         IReadOnlyList<int> warmedBatchSizes,
-        FetchedFile? download)
+        FetchedFile? download,
+        InputUpload upload,
+        IReadOnlyList<IDisposable> resources)
     {
         Id = id;
         Manifest = manifest;
@@ -41,6 +44,8 @@ public sealed class ServedModel : IAsyncDisposable
         Scheduler = scheduler;
         WarmedBatchSizes = warmedBatchSizes;
         Download = download;
+        Upload = upload;
+        _resources = resources;
         Summary = new ModelSummary(manifest.Name, manifest.Version, sha256);
         DefaultOptions = DetectionOptions.FromDefaults(manifest.Postprocess);
     }
@@ -52,10 +57,13 @@ public sealed class ServedModel : IAsyncDisposable
     /// <summary>SHA-256 of the weights that were loaded.</summary>
     public string Sha256 { get; }
 
-    /// <summary><see cref="OnnxSessionFactory.CudaProvider"/> or <see cref="OnnxSessionFactory.CpuProvider"/>.</summary>
+    /// <summary><see cref="OnnxSessionFactory.CudaProvider"/>, <see cref="OnnxSessionFactory.TensorRtProvider"/> or <see cref="OnnxSessionFactory.CpuProvider"/>.</summary>
     public string Provider { get; }
 
     public ModelSignature Signature { get; }
+
+    /// <summary>How images travel to the model: its own float32 input, or uint8 through the merged input stage.</summary>
+    public InputUpload Upload { get; }
 
     /// <summary>The input as it runs: the manifest's values, and the model's or its format's for what the manifest left out.</summary>
     public InputSpec Input { get; }
@@ -86,13 +94,21 @@ public sealed class ServedModel : IAsyncDisposable
     /// <summary>From the start of the load to ready.</summary>
     public TimeSpan StartupTime { get; internal set; }
 
-    /// <summary>Serves what was admitted, then frees the sessions.</summary>
+    /// <summary>
+    /// Serves what was admitted, then frees the sessions and the batch buffers (an output a request is still
+    /// postprocessing is freed when the request lets it go).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await Scheduler.DisposeAsync().ConfigureAwait(false);
         foreach (var instance in _instances)
         {
             instance.Dispose();
+        }
+
+        foreach (var resource in _resources)
+        {
+            resource.Dispose();
         }
     }
 }
