@@ -39,6 +39,6 @@ public static class YoloxFixture
         BaseDirectory = ModelDirectory,
     };
 
-    public static Task<LocalDetector> LoadAsync(string file, BackendOptions? backend = null, BatchingOptions? batching = null) =>
-        LocalDetector.LoadAsync(Manifest(), Path.Combine(ModelDirectory, file), backend ?? new BackendOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1 }, batching);
+    public static Task<LocalDetector> LoadAsync(string file, BackendOptions? backend = null, BatchingOptions? batching = null, ModelBackendSettings? settings = null) =>
+        LocalDetector.LoadAsync(Manifest(), Path.Combine(ModelDirectory, file), backend ?? new BackendOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = 1 }, batching, settings: settings);
 }

@@ -26,8 +26,8 @@ public sealed class HostMemory : IDisposable
         IsCudaPinned = cudaPinned;
     }
 
-    /// <summary>ONNX Runtime's CPU allocator, shared by every CPU model.</summary>
-    public static HostMemory Cpu { get; } = new(OrtAllocator.DefaultInstance, ownsAllocator: false, cudaPinned: false);
+    /// <summary>ONNX Runtime's CPU allocator (shared by the process), with its own count of live allocations.</summary>
+    public static HostMemory Cpu() => new(OrtAllocator.DefaultInstance, ownsAllocator: false, cudaPinned: false);
 
     public bool IsCudaPinned { get; }
 
@@ -91,12 +91,6 @@ public sealed class HostMemory : IDisposable
     /// </summary>
     public void Dispose()
     {
-        // The shared CPU allocator belongs to ORT and lives as long as the process.
-        if (!_ownsAllocator)
-        {
-            return;
-        }
-
         bool release;
         lock (_lock)
         {
@@ -112,6 +106,7 @@ public sealed class HostMemory : IDisposable
 
     private void ReleaseAllocator()
     {
+        // The CPU allocator belongs to ORT and lives as long as the process.
         if (_ownsAllocator)
         {
             _allocator.Dispose();

@@ -22,7 +22,7 @@ public sealed record OnnxModelSource(string Description, string? Path, byte[]? B
 /// </summary>
 public sealed record TensorRtTarget(string EngineCacheDirectory, string InputName, long[] SlotShape, int? StaticBatchSize, int MaxBatchSize)
 {
-    internal Dictionary<string, string> ProviderOptions(int deviceId)
+    public Dictionary<string, string> ProviderOptions(int deviceId)
     {
         Directory.CreateDirectory(EngineCacheDirectory);
         var options = new Dictionary<string, string>

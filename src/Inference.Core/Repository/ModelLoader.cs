@@ -204,7 +204,7 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
     {
         if (!OnnxSessionFactory.RunsOnGpu(provider))
         {
-            return HostMemory.Cpu;
+            return HostMemory.Cpu();
         }
 
         try
@@ -214,7 +214,7 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
         catch (OnnxRuntimeException ex)
         {
             LogPinnedUnavailable(_logger, id, provider, ex.Message);
-            return HostMemory.Cpu;
+            return HostMemory.Cpu();
         }
     }
 
