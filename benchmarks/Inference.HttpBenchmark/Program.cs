@@ -1,7 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using Inference.HttpBenchmark;
+using Inference.HttpBenchmark.Gpu;
 using Inference.Testing;
+
+// "gpu": the GPU bundle's measurement (benchmarks/gpu/run.sh), from an unpacked bundle with no checkout around it.
+if (args.FirstOrDefault() == "gpu")
+{
+    return await GpuBenchmark.RunAsync(args[1..]);
+}
 
 // One run, side by side: raw ONNX Runtime (batch 1 and the best batch), the in-process pipeline, and the HTTP service
 // under 1, 4 and 16 concurrent clients, with 640×480 JPEGs. Every figure is the median of several timed runs.
@@ -48,6 +55,7 @@ await using (var api = await ApiProcess.StartAsync(new Dictionary<string, string
 }
 
 Directory.Delete(work, recursive: true);
+return 0;
 
 Summary Measure(string name, bool latencies, Func<Task<RunResult>> run)
 {

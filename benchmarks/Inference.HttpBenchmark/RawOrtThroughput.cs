@@ -4,12 +4,21 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Inference.HttpBenchmark;
 
-/// <summary>The baseline: a bare ONNX Runtime session with default options, its input already a tensor.</summary>
+/// <summary>
+/// The baseline: a bare ONNX Runtime session with default options (plus the CUDA provider when asked), its input
+/// already a tensor in ordinary managed memory, run the way most callers run ORT.
+/// </summary>
 internal static class RawOrtThroughput
 {
-    public static RunResult Measure(BenchmarkSubject subject, int batch, TimeSpan duration)
+    public static RunResult Measure(BenchmarkSubject subject, int batch, TimeSpan duration, bool cuda = false)
     {
-        using var session = new InferenceSession(subject.WeightsPath);
+        using var options = new SessionOptions();
+        if (cuda)
+        {
+            options.AppendExecutionProvider_CUDA(0);
+        }
+
+        using var session = new InferenceSession(subject.WeightsPath, options);
         var input = subject.Input;
         var slot = LetterboxTensorizer.SlotLength(input);
         var tensor = new float[batch * slot];
