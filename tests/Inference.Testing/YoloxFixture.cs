@@ -21,7 +21,7 @@ public static class YoloxFixture
     public static bool Available => File.Exists(Path.Combine(ModelDirectory, DynamicModel));
 
     /// <summary>What a correct pipeline finds on each fixture photo (the fixtures README): classes, scores ± 0.05, boxes ± 3 px.</summary>
-    public static IReadOnlyDictionary<string, ExpectedDetection[]> ExpectedDetections { get; } = new Dictionary<string, ExpectedDetection[]>
+    public static IReadOnlyDictionary<string, FixtureDetection[]> ExpectedDetections { get; } = new Dictionary<string, FixtureDetection[]>
     {
         ["astronaut.png"] = [new("person", 0.925f, new BoundingBox(11, 20, 368, 507))],
         ["chelsea.png"] = [new("cat", 0.623f, new BoundingBox(0, 0, 450, 300))],
@@ -33,7 +33,7 @@ public static class YoloxFixture
     public const float ScoreTolerance = 0.05f;
 
     /// <summary>Null when <paramref name="actual"/> is what the photo should give; otherwise a sentence saying what differs.</summary>
-    public static string? Mismatch(IReadOnlyList<ExpectedDetection> expected, IReadOnlyList<Detection> actual)
+    public static string? Mismatch(IReadOnlyList<FixtureDetection> expected, IReadOnlyList<Detection> actual)
     {
         ArgumentNullException.ThrowIfNull(expected);
         ArgumentNullException.ThrowIfNull(actual);
@@ -92,4 +92,4 @@ public static class YoloxFixture
 }
 
 /// <summary>One detection a fixture photo must give.</summary>
-public sealed record ExpectedDetection(string Class, float Score, BoundingBox Box);
+public sealed record FixtureDetection(string Class, float Score, BoundingBox Box);

@@ -21,7 +21,7 @@ public sealed class YoloxNanoTests
         return data;
     }
 
-    private static IReadOnlyDictionary<string, ExpectedDetection[]> Expected => YoloxFixture.ExpectedDetections;
+    private static IReadOnlyDictionary<string, FixtureDetection[]> Expected => YoloxFixture.ExpectedDetections;
 
     [SkippableTheory]
     [MemberData(nameof(ModelsAndPhotos))]
@@ -66,6 +66,6 @@ public sealed class YoloxNanoTests
         Assert.Equal(3549 * 85, detector.Model.Signature.OutputImageLength);
     }
 
-    private static void AssertMatches(ExpectedDetection[] expected, IReadOnlyList<Detection> actual) =>
+    private static void AssertMatches(FixtureDetection[] expected, IReadOnlyList<Detection> actual) =>
         Assert.Null(YoloxFixture.Mismatch(expected, actual));
 }
