@@ -104,7 +104,7 @@ public static partial class OnnxSessionFactory
             var graphs = options.CudaGraphs && provider == CudaProvider
                 ? " (Inference:CudaGraphs is on: ORT captures a graph only when every node of the model runs on the CUDA provider)"
                 : string.Empty;
-            throw new ModelLoadException($"'{model.Description}' could not be loaded as an ONNX model on {provider}{graphs}: {ex.Message}", ex);
+            throw new ModelLoadException($"'{model.Description}' could not be loaded as an ONNX model{graphs}: {ex.Message}", ex);
         }
     }
 
