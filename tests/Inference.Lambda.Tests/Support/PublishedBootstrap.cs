@@ -13,7 +13,11 @@ public sealed class PublishedBootstrap
     public string Directory => PublishedArtifacts.Require(PublishedArtifacts.LambdaPackage);
 }
 
-[CollectionDefinition(Name)]
+/// <summary>
+/// The bootstrap tests time answers against invocation deadlines (a 200 ms margin), so they run on their own, after
+/// the other test classes, not beside test classes that load models on the same cores.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class PublishedBootstrapGroup : ICollectionFixture<PublishedBootstrap>
 {
     public const string Name = "published bootstrap";
