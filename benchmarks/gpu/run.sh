@@ -6,7 +6,7 @@
 #
 # Usage: benchmarks/gpu/run.sh --parts DIR [--work DIR] [--provider cuda|cpu] [--out DIR] [--python PATH]
 #                              [--cuda-libs DIR[:DIR…]] [--seconds N] [--warmup N] [--batches 1,8,16,32]
-#                              [--concurrency 1,8,32,128] [--uploads float32,uint8]
+#                              [--concurrency 1,8,32,128] [--uploads float32,uint8] [--graphs 8|none]
 #   --parts      the folder holding gpu-bundle.tar.xz.part-* and SHA256SUMS
 #   --work       where to unpack (default: a new temporary folder); must be empty or absent
 #   --provider   cuda (default) or cpu (to rehearse the procedure on a machine without a GPU)
@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     --out) out="${2:?--out needs a folder}"; shift 2 ;;
     --python) python="${2:?--python needs a path}"; shift 2 ;;
     --cuda-libs) cuda_libs="${2:?--cuda-libs needs folders}"; shift 2 ;;
-    --seconds|--warmup|--batches|--concurrency|--uploads) passed+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    --seconds|--warmup|--batches|--concurrency|--uploads|--graphs) passed+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
     *) die "unknown option '$1' (see the usage at the top of this script)" ;;
   esac
 done

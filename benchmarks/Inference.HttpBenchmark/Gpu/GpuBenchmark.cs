@@ -11,6 +11,7 @@ namespace Inference.HttpBenchmark.Gpu;
 /// <summary>One service configuration: its upload, max batch, and what it did.</summary>
 internal sealed record ServiceRun(
     string Upload,
+    bool CudaGraphs,
     int MaxBatch,
     string Provider,
     double StartupSeconds,
@@ -20,6 +21,8 @@ internal sealed record ServiceRun(
     long? GpuDeviceMiB,
     string? DetectionMismatch)
 {
+    public string Name => CudaGraphs ? $"{Upload}, CUDA graphs" : Upload;
+
     public RunResult Best => Loads.MaxBy(l => l.Result.ImagesPerSecond).Result;
 
     /// <summary>The steady median at the lowest concurrency, which the first request is compared with.</summary>
@@ -70,7 +73,7 @@ internal static class GpuBenchmark
         var gpu = NvidiaSmi.Describe();
         var duration = TimeSpan.FromSeconds(settings.Seconds);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"GPU benchmark on {gpu ?? "a host without nvidia-smi"}, provider {settings.Provider}: about {settings.MeasuredSeconds} s of load plus {settings.Uploads.Count * settings.Batches.Count} service start-ups."));
+            $"GPU benchmark on {gpu ?? "a host without nvidia-smi"}, provider {settings.Provider}: about {settings.MeasuredSeconds} s of load plus {settings.Configurations} service start-ups."));
 
         var raw = new List<(int Batch, RunResult Result)>();
         foreach (var batch in settings.Batches)
@@ -85,21 +88,27 @@ internal static class GpuBenchmark
         {
             foreach (var maxBatch in settings.Batches)
             {
-                runs.Add(await MeasureServiceAsync(settings, subject, work, upload, maxBatch));
+                runs.Add(await MeasureServiceAsync(settings, subject, work, upload, maxBatch, cudaGraphs: false));
             }
+        }
+
+        // CUDA graphs exist on the CUDA provider only (the service refuses them with cpu at boot).
+        foreach (var maxBatch in settings.Cuda ? settings.GraphBatches : [])
+        {
+            runs.Add(await MeasureServiceAsync(settings, subject, work, "float32", maxBatch, cudaGraphs: true));
         }
 
         GpuReport.Write(settings, gpu, raw, runs);
         var failed = runs.Where(r => r.DetectionMismatch is not null || r.Loads.Any(l => l.Result.Errors > 0)).ToArray();
         foreach (var run in failed)
         {
-            await Console.Error.WriteLineAsync($"FAILED: {run.Upload}, max batch {run.MaxBatch}: {run.DetectionMismatch ?? "requests failed under load"}");
+            await Console.Error.WriteLineAsync($"FAILED: {run.Name}, max batch {run.MaxBatch}: {run.DetectionMismatch ?? "requests failed under load"}");
         }
 
         return failed.Length == 0 ? 0 : 1;
     }
 
-    private static async Task<ServiceRun> MeasureServiceAsync(GpuSettings settings, BenchmarkSubject subject, string work, string upload, int maxBatch)
+    private static async Task<ServiceRun> MeasureServiceAsync(GpuSettings settings, BenchmarkSubject subject, string work, string upload, int maxBatch, bool cudaGraphs)
     {
         var environment = new Dictionary<string, string>
         {
@@ -108,6 +117,7 @@ internal static class GpuBenchmark
             ["Model__Upload"] = upload,
             ["Model__CacheDirectory"] = Path.Combine(work, "cache"),
             ["Batching__MaxBatchSize"] = maxBatch.ToString(CultureInfo.InvariantCulture),
+            ["Inference__CudaGraphs"] = cudaGraphs ? "true" : "false",
 
             // Closed-loop clients never hold more than one image each; 429s would measure the queue, not the model.
             ["Batching__MaxQueue"] = Math.Max(1024, 4 * settings.Concurrency.Max()).ToString(CultureInfo.InvariantCulture),
@@ -126,7 +136,7 @@ internal static class GpuBenchmark
         var firstMs = first.Elapsed.TotalMilliseconds;
         var mismatch = await CheckDetectionsAsync(api.Client, subject);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  service {upload}, max batch {maxBatch} on {provider}: ready after {startup:0.0} s, first request {firstMs:0.0} ms, detections {mismatch ?? "as expected"}"));
+            $"  service {upload}{(cudaGraphs ? ", CUDA graphs" : string.Empty)}, max batch {maxBatch} on {provider}: ready after {startup:0.0} s, first request {firstMs:0.0} ms, detections {mismatch ?? "as expected"}"));
 
         var loads = new List<(int, RunResult)>();
         long? processMiB = null, deviceMiB = null;
@@ -147,7 +157,7 @@ internal static class GpuBenchmark
 
         await api.TerminateAsync();
         await api.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        return new ServiceRun(upload, maxBatch, provider, startup, firstMs, loads, processMiB, deviceMiB, mismatch);
+        return new ServiceRun(upload, cudaGraphs, maxBatch, provider, startup, firstMs, loads, processMiB, deviceMiB, mismatch);
     }
 
     /// <summary>Waits for the model and returns the provider it runs on; a model that failed to load stops the run with its reason.</summary>

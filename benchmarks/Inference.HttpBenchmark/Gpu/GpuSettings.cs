@@ -13,16 +13,20 @@ internal sealed record GpuSettings(
     IReadOnlyList<int> Batches,
     IReadOnlyList<int> Concurrency,
     IReadOnlyList<string> Uploads,
+    IReadOnlyList<int> GraphBatches,
     string Report)
 {
     public const string Usage =
         "Usage: Inference.HttpBenchmark gpu --app DIR --model DIR --photos DIR --report PATH_WITHOUT_EXTENSION " +
-        "[--provider cuda|cpu] [--seconds 5] [--warmup 2] [--batches 1,8,16,32] [--concurrency 1,8,32,128] [--uploads float32,uint8]";
+        "[--provider cuda|cpu] [--seconds 5] [--warmup 2] [--batches 1,8,16,32] [--concurrency 1,8,32,128] [--uploads float32,uint8] [--graphs 8|none]";
 
     public bool Cuda => Provider == "cuda";
 
+    /// <summary>Service configurations: each upload at each max batch, then CUDA graphs at each of theirs (CUDA only).</summary>
+    public int Configurations => (Uploads.Count * Batches.Count) + (Cuda ? GraphBatches.Count : 0);
+
     /// <summary>Seconds the measurements take, without start-ups and warm-ups of the model.</summary>
-    public int MeasuredSeconds => (Batches.Count * Seconds) + (Uploads.Count * Batches.Count * Concurrency.Count * (Seconds + WarmUpSeconds));
+    public int MeasuredSeconds => (Batches.Count * Seconds) + (Configurations * Concurrency.Count * (Seconds + WarmUpSeconds));
 
     public static GpuSettings Parse(IReadOnlyList<string> args)
     {
@@ -60,6 +64,7 @@ internal sealed record GpuSettings(
             Numbers("batches", Take("batches", "1,8,16,32")),
             Numbers("concurrency", Take("concurrency", "1,8,32,128")),
             Take("uploads", "float32,uint8").Split(',').Select(u => OneOf("uploads", u, "float32", "uint8")).Distinct().ToArray(),
+            Take("graphs", "8") is var graphs && graphs == "none" ? [] : Numbers("graphs", graphs),
             Path.GetFullPath(Take("report")));
         if (values.Count > 0)
         {
