@@ -63,6 +63,10 @@ done
 status=0
 dotnet build Inference.sln -c Release -nologo -v quiet || status=$?
 if [ "$status" -eq 0 ]; then
+  # What the tests inspect but must not build: the GPU image's build stage, the Lambda package and the GPU bundle,
+  # published once here, before any test runs (outside TestResults, which CI uploads). The tests read the paths.
+  published_env="$(bash "$root/scripts/publish-for-tests.sh" "$root/artifacts/test-publish")" || true
+  eval "$published_env"
   dotnet test Inference.sln -c Release --no-build -nologo --logger trx --results-directory "$results" || status=$?
 fi
 

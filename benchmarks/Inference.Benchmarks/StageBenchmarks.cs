@@ -58,8 +58,8 @@ public class StageBenchmarks
         // One backend instance on its own, as the scheduler's runner calls it.
         var (session, _) = OnnxSessionFactory.Create(BenchmarkInputs.YoloxModel, single, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var signature = ModelSignature.Read(session, _yolox.Model.Manifest, OnnxModelMetadata.Read(session.ModelMetadata.CustomMetadataMap), out _);
-        _instance = new OnnxInstance(session, signature, new BatchOutputPool(1, signature.OutputImageLength, 2));
-        _batch = new BatchTensorPool(1, signature.SlotLength, 2).Rent();
+        _instance = new OnnxInstance(session, signature, new BatchOutputPool(HostMemory.Cpu(), signature, 1, 2));
+        _batch = new BatchTensorPool(HostMemory.Cpu(), signature, 1, 2).Rent();
 
         // Post-processing input for YOLOX: the model's real output on a real photo with objects in it.
         using (var photo = _decoder.Decode(File.ReadAllBytes(YoloxFixture.Photo("coffee.png")), ImageTarget.Full, default))
@@ -130,7 +130,7 @@ public class StageBenchmarks
     public int InstanceRun()
     {
         using var output = _instance.Run(_batch, 1);
-        return output.ImageLength;
+        return output.ImageBytes;
     }
 
     [Benchmark(Description = "detection service, 640x480 JPEG on YOLOX-Nano")]

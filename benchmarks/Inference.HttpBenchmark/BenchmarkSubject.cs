@@ -22,6 +22,9 @@ internal sealed record BenchmarkSubject(string Name, string ManifestPath, ModelM
             ? Enum.Parse<ExecutionProviderPreference>(name, ignoreCase: true)
             : ExecutionProviderPreference.Cpu;
 
+    /// <summary>The photos as they are on disk, for checking detections in original pixels (YOLOX only).</summary>
+    public IReadOnlyList<byte[]> Originals { get; init; } = [];
+
     /// <summary>The input as the service runs it; both subjects' manifests name their format.</summary>
     public InputSpec Input => InputConventions.Resolve(Manifest.Input, Manifest.Format ?? throw new InvalidOperationException($"{Name}'s manifest names no format.")).Input;
 
@@ -29,21 +32,33 @@ internal sealed record BenchmarkSubject(string Name, string ManifestPath, ModelM
     {
         if (YoloxFixture.Available)
         {
-            var weights = Path.Combine(YoloxFixture.ModelDirectory, YoloxFixture.DynamicModel);
-            var manifest = YoloxFixture.Manifest() with { Weights = weights };
-            var path = Path.Combine(workDirectory, "yolox-manifest.json");
-            File.WriteAllText(path, manifest.ToJson());
-            var photos = new[] { "astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg" }.Select(YoloxFixture.Photo).ToArray();
-            return new BenchmarkSubject("yolox-nano", path, ModelManifest.Load(path), weights, Encode(photos, 640, 427), Encode(photos, 4032, 3024));
+            return Yolox(YoloxFixture.ModelDirectory, Path.GetDirectoryName(YoloxFixture.Photo("astronaut.png"))!, workDirectory);
         }
 
         Console.Error.WriteLine($"WARNING: {YoloxFixture.SkipReason} Falling back to the demo model.");
         var demo = ModelManifest.Load(RepositoryPaths.DemoManifest);
-        var samples = Directory.GetFiles(Path.Combine(RepositoryPaths.DemoModelDirectory, "samples"), "*.png");
+        var samples = Directory.GetFiles(Path.Combine(RepositoryPaths.DemoModelDirectory, "samples"), "*.png").Select(File.ReadAllBytes).ToArray();
         return new BenchmarkSubject("shapes-demo", RepositoryPaths.DemoManifest, demo, demo.ResolvePath(demo.Weights!), Encode(samples, 640, 427), Encode(samples, 4032, 3024));
     }
 
-    private static byte[][] Encode(IEnumerable<string> files, int width, int height) =>
+    /// <summary>
+    /// YOLOX-Nano and its photos from any folder (the checkout's fixtures, or the GPU bundle with no checkout around);
+    /// the workloads are the fixture photos in the order of <see cref="YoloxFixture.ExpectedDetections"/>.
+    /// </summary>
+    public static BenchmarkSubject Yolox(string modelDirectory, string photosDirectory, string workDirectory)
+    {
+        var weights = Path.Combine(modelDirectory, YoloxFixture.DynamicModel);
+        var manifest = YoloxFixture.Manifest(modelDirectory) with { Weights = weights };
+        var path = Path.Combine(workDirectory, "yolox-manifest.json");
+        File.WriteAllText(path, manifest.ToJson());
+        var originals = YoloxFixture.ExpectedDetections.Keys.Select(p => File.ReadAllBytes(Path.Combine(photosDirectory, p))).ToArray();
+        return new BenchmarkSubject("yolox-nano", path, ModelManifest.Load(path), weights, Encode(originals, 640, 427), Encode(originals, 4032, 3024))
+        {
+            Originals = originals,
+        };
+    }
+
+    private static byte[][] Encode(IEnumerable<byte[]> files, int width, int height) =>
         [.. files.Select(file =>
         {
             using var image = Image.Load<Rgb24>(file);

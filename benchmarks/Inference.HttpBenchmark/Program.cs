@@ -2,7 +2,14 @@ using System.Globalization;
 using Inference.Core.Imaging;
 using Inference.Core.Telemetry;
 using Inference.HttpBenchmark;
+using Inference.HttpBenchmark.Gpu;
 using Inference.Testing;
+
+// "gpu": the GPU bundle's measurement (benchmarks/gpu/run.sh), from an unpacked bundle with no checkout around it.
+if (args.FirstOrDefault() == "gpu")
+{
+    return await GpuBenchmark.RunAsync(args[1..]);
+}
 
 // One run, side by side: raw ONNX Runtime (batch 1 and the best batch), the detection service in-process, and the
 // HTTP service under 1, 4 and 16 clients with 640×427 JPEGs and under 4 and 16 clients with 12 MP phone JPEGs; the
@@ -12,7 +19,7 @@ using Inference.Testing;
 if (args.SkipWhile(a => a != "--chart-only").Skip(1).FirstOrDefault() is { } stored)
 {
     Console.WriteLine($"Chart written: {Report.RedrawChart(stored)}");
-    return;
+    return 0;
 }
 
 var mode = Text("--mode", "full");
@@ -42,6 +49,8 @@ finally
 {
     Directory.Delete(work, recursive: true);
 }
+
+return 0;
 
 async Task FullAsync()
 {

@@ -4,13 +4,16 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Inference.HttpBenchmark;
 
-/// <summary>The baseline: a bare ONNX Runtime session with default options (plus CUDA on a CUDA run), its input already a tensor.</summary>
+/// <summary>
+/// The baseline: a bare ONNX Runtime session with default options (plus the CUDA provider when asked, or on a CUDA
+/// run), its input already a tensor in ordinary managed memory, run the way most callers run ORT.
+/// </summary>
 internal static class RawOrtThroughput
 {
-    public static RunResult Measure(BenchmarkSubject subject, int batch, TimeSpan duration)
+    public static RunResult Measure(BenchmarkSubject subject, int batch, TimeSpan duration, bool? cuda = null)
     {
         using var options = new SessionOptions();
-        if (BenchmarkSubject.Provider == Inference.Core.Backends.ExecutionProviderPreference.Cuda)
+        if (cuda ?? BenchmarkSubject.Provider == Inference.Core.Backends.ExecutionProviderPreference.Cuda)
         {
             options.AppendExecutionProvider_CUDA(0);
         }

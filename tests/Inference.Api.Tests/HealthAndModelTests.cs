@@ -57,6 +57,19 @@ public sealed class HealthAndModelTests(DemoServiceFixture fixture) : IClassFixt
         Assert.Equal(0.25, model.GetProperty("defaults").GetProperty("confidence").GetDouble(), 3);
         Assert.True(model.GetProperty("startup_ms").GetDouble() > 0);
         Assert.Equal(0, model.GetProperty("defaulted").GetArrayLength());
+        Assert.Equal("float32", model.GetProperty("upload").GetString());
+    }
+
+    [Fact]
+    public async Task Model_upload_uint8_serves_through_the_merged_input_stage_and_says_so()
+    {
+        await using var service = await new ServiceHost(new Dictionary<string, string?> { ["Model:Upload"] = "uint8" }).StartAsync();
+
+        var model = await (await service.Client.GetAsync("/v1/model")).ReadAs<JsonElement>();
+        using var golden = await service.Client.GetAsync("/health/golden");
+
+        Assert.Equal("uint8", model.GetProperty("upload").GetString());
+        Assert.Equal(HttpStatusCode.OK, golden.StatusCode);
     }
 
     [Fact]

@@ -55,10 +55,19 @@ public sealed class OptionsValidationTests
     [Fact]
     public void The_default_settings_are_valid() => Validate(new Dictionary<string, string?>());
 
+    [Fact]
+    public void Cuda_graphs_on_the_cpu_provider_fail_validation_naming_both_keys()
+    {
+        var failure = Assert.ThrowsAny<Exception>(() => Validate(new Dictionary<string, string?> { ["Inference:CudaGraphs"] = "true", ["Inference:ExecutionProvider"] = "cpu" }));
+
+        Assert.Contains("Inference:CudaGraphs needs the CUDA provider, but Inference:ExecutionProvider is 'cpu'", Flatten(failure), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Batching__MaxBatchSize", "0", "Configuration error: Batching:MaxBatchSize must be between 1 and 256 (got 0).")]
     [InlineData("Limits__MaxBodyBytes", "lots", "Configuration error: Limits:MaxBodyBytes: 'lots' is not a valid whole number.")]
-    [InlineData("Inference__ExecutionProvider", "gpu", "Configuration error: Inference:ExecutionProvider: 'gpu' is not a valid value (one of: auto, cuda, cpu).")]
+    [InlineData("Inference__ExecutionProvider", "gpu", "Configuration error: Inference:ExecutionProvider: 'gpu' is not a valid value (one of: auto, cuda, cpu, tensorrt).")]
+    [InlineData("Model__Upload", "int8", "Configuration error: Model:Upload: 'int8' is not a valid value (one of: float32, uint8).")]
     public async Task A_bad_setting_stops_the_real_process_at_boot_with_one_sentence_and_exit_code_78(string variable, string value, string expected)
     {
         var (exitCode, output) = await ApiProcess.RunToExitAsync(new Dictionary<string, string> { [variable] = value }, TimeSpan.FromSeconds(60));

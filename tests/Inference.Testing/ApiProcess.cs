@@ -5,8 +5,9 @@ using System.Text.Json;
 namespace Inference.Testing;
 
 /// <summary>
-/// The service as operators run it: its own process (<c>dotnet Inference.Api.dll</c>), configured by environment
-/// variables, bound to 127.0.0.1 on a free port, stopped by a real SIGTERM.
+/// The service as operators run it: its own process (<c>dotnet Inference.Api.dll</c>, or the <c>Inference.Api</c>
+/// executable of a self-contained publish, which needs no .NET on the host), configured by environment variables,
+/// bound to 127.0.0.1 on a free port, stopped by a real SIGTERM.
 /// </summary>
 public sealed class ApiProcess : IAsyncDisposable
 {
@@ -53,13 +54,17 @@ public sealed class ApiProcess : IAsyncDisposable
     private static ApiProcess Launch(IReadOnlyDictionary<string, string> environment, string? directory, string[]? arguments)
     {
         directory ??= AppContext.BaseDirectory;
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(directory, "Inference.Api.dll"), .. arguments ?? ["--urls", "http://127.0.0.1:0"]])
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+
+        // A self-contained publish carries its own host (libhostfxr.so beside the app) and runs as an executable.
+        string[] commandLine = arguments ?? ["--urls", "http://127.0.0.1:0"];
+        var selfContained = File.Exists(Path.Combine(directory, "libhostfxr.so")) && File.Exists(Path.Combine(directory, "Inference.Api"));
+        var start = selfContained
+            ? new ProcessStartInfo(Path.Combine(directory, "Inference.Api"), commandLine)
+            : new ProcessStartInfo("dotnet", [Path.Combine(directory, "Inference.Api.dll"), .. commandLine]);
+        start.WorkingDirectory = directory;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Inference__ExecutionProvider"] = "cpu";
         foreach (var (key, value) in environment)
@@ -73,8 +78,9 @@ public sealed class ApiProcess : IAsyncDisposable
         return api;
     }
 
-    public async Task WaitUntilReadyAsync()
+    public async Task WaitUntilReadyAsync(TimeSpan? patience = null)
     {
+        var limit = patience ?? TimeSpan.FromSeconds(60);
         var clock = Stopwatch.StartNew();
         while (true)
         {
@@ -84,7 +90,7 @@ public sealed class ApiProcess : IAsyncDisposable
                 return;
             }
 
-            if (clock.Elapsed > TimeSpan.FromSeconds(60))
+            if (clock.Elapsed > limit)
             {
                 throw new TimeoutException(await response.Content.ReadAsStringAsync());
             }

@@ -11,16 +11,15 @@ namespace Inference.Testing;
 /// </summary>
 public static class LambdaPackage
 {
-    public static string Project => Path.Combine(RepositoryPaths.Root, "src", "Inference.Lambda", "Inference.Lambda.csproj");
-
     /// <summary>
-    /// Publishes into <paramref name="directory"/> and returns it; throws with the build output on failure. Builds
-    /// under its own artifacts path, so it never rewrites the outputs of a build or test run in progress.
+    /// Publishes into <paramref name="directory"/> with scripts/publish-lambda.sh (the one publish command, which
+    /// scripts/test.sh also runs before the tests) and returns it; throws with the build output on failure. For
+    /// benchmarks: tests read <see cref="PublishedArtifacts.LambdaPackage"/> instead.
     /// </summary>
     public static async Task<string> PublishAsync(string directory, bool readyToRun)
     {
-        var artifacts = Path.Combine(directory + ".build");
-        var start = new ProcessStartInfo("dotnet", ["publish", Project, "-c", "Release", "-r", "linux-x64", "--self-contained", "true", $"-p:PublishReadyToRun={readyToRun}", "--artifacts-path", artifacts, "-o", directory, "-nologo"])
+        var script = Path.Combine(RepositoryPaths.Root, "scripts", "publish-lambda.sh");
+        var start = new ProcessStartInfo("bash", readyToRun ? [script, directory] : [script, directory, "--jit"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -30,9 +29,9 @@ public static class LambdaPackage
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        return process.ExitCode == 0 && File.Exists(Path.Combine(directory, "bootstrap"))
+        return process.ExitCode == 0
             ? directory
-            : throw new InvalidOperationException($"dotnet publish failed ({process.ExitCode}): {await output}{await error}");
+            : throw new InvalidOperationException($"scripts/publish-lambda.sh failed ({process.ExitCode}): {await output}{await error}");
     }
 
     /// <summary>Bytes on disk of the published package.</summary>

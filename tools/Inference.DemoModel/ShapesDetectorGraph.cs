@@ -1,6 +1,7 @@
 using System.Globalization;
 using Onnx;
-using static Inference.DemoModel.OnnxGraphBuilder;
+using Inference.Core.Onnx;
+using static Inference.Core.Onnx.OnnxGraphBuilder;
 
 namespace Inference.DemoModel;
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Inference.Core.Hosting;
 
 namespace Inference.Core.Backends;
@@ -11,6 +12,12 @@ public enum ExecutionProviderPreference
     Cuda,
 
     Cpu,
+
+    /// <summary>
+    /// TensorRT (FP16, engines cached under the model cache) with CUDA for what TensorRT does not take; when TensorRT
+    /// does not load, CUDA, and when CUDA does not, CPU, with one warning each.
+    /// </summary>
+    TensorRT,
 }
 
 public enum GraphOptimization
@@ -22,11 +29,11 @@ public enum GraphOptimization
 }
 
 /// <summary>ONNX Runtime session settings (configuration section <c>Inference</c>), shared by every served model.</summary>
-public sealed record BackendOptions
+public sealed record BackendOptions : IValidatableObject
 {
     public const string Section = "Inference";
 
-    /// <summary>Instances per model on CUDA: two overlap one batch's copies with another's compute (Triton's default).</summary>
+    /// <summary>Instances per model on CUDA (and TensorRT): two overlap one batch's copies with another's compute (Triton's default).</summary>
     public const int DefaultCudaInstances = 2;
 
     /// <summary>
@@ -52,6 +59,13 @@ public sealed record BackendOptions
 
     public GraphOptimization GraphOptimization { get; init; } = GraphOptimization.All;
 
+    /// <summary>
+    /// ORT's CUDA graph capture: every batch size the scheduler forms is captured once at warm-up and then replayed
+    /// with one launch. Needs every node of the model on the CUDA provider; ignored, with a warning, when the model
+    /// ends up on CPU.
+    /// </summary>
+    public bool CudaGraphs { get; init; }
+
     /// <summary>Threads inside one operator per instance; 0 lets ONNX Runtime pick (one per physical core); by provider when absent.</summary>
     [SettingRange("Inference:IntraOpThreads", 0, 256)]
     public int? IntraOpThreads { get; init; }
@@ -68,7 +82,20 @@ public sealed record BackendOptions
 
     /// <summary>Instances for the provider that was actually loaded.</summary>
     public int InstancesFor(string provider) =>
-        Instances ?? (provider == OnnxSessionFactory.CudaProvider ? DefaultCudaInstances : DefaultCpuInstances);
+        Instances ?? (OnnxSessionFactory.RunsOnGpu(provider) ? DefaultCudaInstances : DefaultCpuInstances);
 
-    public int IntraOpThreadsFor(bool cuda) => IntraOpThreads ?? (cuda ? 0 : DefaultCpuIntraOpThreads);
+    public int IntraOpThreadsFor(bool gpu) => IntraOpThreads ?? (gpu ? 0 : DefaultCpuIntraOpThreads);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (CudaGraphs && ExecutionProvider == ExecutionProviderPreference.Cpu)
+        {
+            yield return new ValidationResult("Inference:CudaGraphs needs the CUDA provider, but Inference:ExecutionProvider is 'cpu'; turn one of them off.");
+        }
+
+        if (CudaGraphs && ExecutionProvider == ExecutionProviderPreference.TensorRT)
+        {
+            yield return new ValidationResult("Inference:CudaGraphs applies to the CUDA provider only; with Inference:ExecutionProvider 'tensorrt' leave it off (TensorRT plans its own kernels).");
+        }
+    }
 }

@@ -1,24 +1,39 @@
+using Inference.Core.Imaging;
 using Inference.Core.Model;
+using Inference.Core.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Inference.Core.Backends;
 
 /// <summary>
-/// The tensors a detector is run with, checked against its manifest: the image input (float32 NCHW, three
-/// channels, the manifest's size, a static or dynamic batch) and the output decoded per image. Output dimensions
-/// can be symbolic in the graph, so one real run at the smallest batch gives the truth.
+/// The tensors a detector is run with, checked against its manifest: the image input (three channels, the
+/// manifest's size, a static or dynamic batch) and the output decoded per image. The input is the model's own
+/// float32 NCHW, or uint8 NHWC when the service put its uint8 input stage in front (<see cref="Layout"/>). Output
+/// dimensions can be symbolic in the graph, so one real run at the smallest batch gives the truth.
 /// </summary>
 public sealed record ModelSignature(string InputName, int Channels, int Height, int Width, int? StaticBatchSize, string OutputName, long OutputRows, long OutputColumns)
 {
+    public SlotLayout Layout { get; init; } = SlotLayout.Float32Nchw;
+
+    /// <summary>Elements in one image slot.</summary>
     public int SlotLength => Channels * Height * Width;
+
+    public int SlotBytes => LetterboxTensorizer.SlotBytes(Width, Height, Layout);
 
     public int OutputImageLength => checked((int)(OutputRows * OutputColumns));
 
     /// <summary>Per-image output shape, e.g. [1, 3549, 85] as the layout resolver reads it.</summary>
     public IReadOnlyList<long> ProbedOutputShape => [StaticBatchSize ?? 1, OutputRows, OutputColumns];
 
-    public long[] InputShape(int batch) => [batch, Channels, Height, Width];
+    public TensorElementType InputElementType => Layout == SlotLayout.UInt8Nhwc ? TensorElementType.UInt8 : TensorElementType.Float;
+
+    /// <summary>One image's input dimensions, without the batch.</summary>
+    public long[] SlotShape => Layout == SlotLayout.UInt8Nhwc ? [Height, Width, Channels] : [Channels, Height, Width];
+
+    public long[] OutputImageShape => [OutputRows, OutputColumns];
+
+    public long[] InputShape(int batch) => [batch, .. SlotShape];
 
     public long[] OutputShape(int batch) => [batch, OutputRows, OutputColumns];
 
@@ -39,18 +54,21 @@ public sealed record ModelSignature(string InputName, int Channels, int Height, 
             throw new ModelLoadException($"The model has no output named '{outputName}'; its outputs are {string.Join(", ", session.OutputNames)}.");
         }
 
-        var dims = ReadInputDimensions(session, inputName);
+        var (dims, layout) = ReadInputDimensions(session, inputName);
         var (width, height, defaulted) = InputConventions.ResolveSize(manifest.Input, inputName, dims, metadata);
         metadata.Check(width, height);
         var staticBatch = CheckInputShape(dims, width, height, inputName);
         sizeDefaulted = defaulted;
-        var probe = new ModelSignature(inputName, 3, height, width, staticBatch, outputName, 0, 0);
+        var probe = new ModelSignature(inputName, 3, height, width, staticBatch, outputName, 0, 0) { Layout = layout };
         var (rows, columns) = ProbeOutput(session, probe);
         return probe with { OutputRows = rows, OutputColumns = columns };
     }
 
-    /// <summary>The image input's dimensions as the graph declares them (dynamic ones ≤ 0), refusing anything but float32 NCHW.</summary>
-    private static long[] ReadInputDimensions(InferenceSession session, string inputName)
+    /// <summary>
+    /// The image input's dimensions as the graph declares them (dynamic ones ≤ 0), in NCHW order whatever the
+    /// layout, refusing anything but float32 NCHW, or uint8 NHWC behind the service's own input stage.
+    /// </summary>
+    private static (long[] Dims, SlotLayout Layout) ReadInputDimensions(InferenceSession session, string inputName)
     {
         if (!session.InputMetadata.TryGetValue(inputName, out var metadata))
         {
@@ -58,12 +76,18 @@ public sealed record ModelSignature(string InputName, int Channels, int Height, 
         }
 
         var dims = metadata.Dimensions.Select(d => (long)d).ToArray();
-        if (metadata.ElementDataType != TensorElementType.Float || dims.Length != 4)
+        var staged = session.ModelMetadata.CustomMetadataMap.TryGetValue(Uint8InputStage.MetadataKey, out var stage) && stage == Uint8InputStage.MetadataValue;
+        if (staged && metadata.ElementDataType == TensorElementType.UInt8 && dims.Length == 4)
         {
-            throw new ModelLoadException($"Input '{inputName}' is {metadata.ElementDataType} {OutputLayout.Describe(dims)}; a float32 [batch, 3, height, width] image input is needed.");
+            return ([dims[0], dims[3], dims[1], dims[2]], SlotLayout.UInt8Nhwc);
         }
 
-        return dims;
+        if (metadata.ElementDataType != TensorElementType.Float || dims.Length != 4)
+        {
+            throw new ModelLoadException($"Input '{inputName}' is {metadata.ElementDataType} {OutputLayout.Describe(dims)}; a float32 [batch, 3, height, width] image input is needed (Model:Upload=uint8 puts the service's own uint8 stage in front of such a model).");
+        }
+
+        return (dims, SlotLayout.Float32Nchw);
     }
 
     private static int? CheckInputShape(long[] dims, int width, int height, string inputName)
@@ -86,8 +110,9 @@ public sealed record ModelSignature(string InputName, int Channels, int Height, 
     private static (long Rows, long Columns) ProbeOutput(InferenceSession session, ModelSignature signature)
     {
         var batch = signature.StaticBatchSize ?? 1;
-        var input = new float[batch * signature.SlotLength];
-        using var inputValue = OrtValue.CreateTensorValueFromMemory(input, signature.InputShape(batch));
+        using var inputValue = signature.Layout == SlotLayout.UInt8Nhwc
+            ? OrtValue.CreateTensorValueFromMemory(new byte[batch * signature.SlotLength], signature.InputShape(batch))
+            : OrtValue.CreateTensorValueFromMemory(new float[batch * signature.SlotLength], signature.InputShape(batch));
         try
         {
             using var runOptions = new RunOptions();

@@ -3,19 +3,34 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Inference.Core.Backends;
 
+/// <summary>One backend instance of a loaded model: a session that runs batches, and what it holds besides.</summary>
+public interface IModelInstance : IBatchInstance<BatchTensor, BatchOutput>, IDisposable;
+
 /// <summary>
-/// One backend instance: an ORT session that runs a batch and nothing else. Input and output live in pooled pinned
-/// buffers that ORT reads and writes in place. A static-batch model always runs its fixed batch: the slots past the
-/// live ones hold stale data whose outputs nobody reads.
+/// One backend instance: an ORT session that runs a batch and nothing else, through one IOBinding kept for the
+/// instance's life. Input and output are pooled host buffers (CUDA-pinned when CUDA runs) bound as they are:
+/// <list type="bullet">
+/// <item>On CPU, ORT reads the input and writes the output in place.</item>
+/// <item>On CUDA, binding a host input is where ORT copies it to the device (IOBinding::BindInput calls
+/// CopyOneInputAcrossDevices): from pinned memory, one synchronous DMA copy, done before the bind returns. The
+/// output is produced on the device and copied into the pinned output by the run itself, which synchronises its
+/// stream before returning (we never set <c>disable_synchronize_execution_providers</c>). So no pageable copy
+/// happens, and neither SynchronizeBoundInputs nor SynchronizeBoundOutputs is called: both are a device-wide
+/// cudaDeviceSynchronize, which would make one instance wait for the other's kernels and undo the overlap that
+/// two instances per GPU exist for.</item>
+/// </list>
+/// Because binding an input is the copy, the input is bound again for every run (a bind made once would run the
+/// first batch's pixels forever on CUDA); the tensors themselves are made once per buffer and batch size. A
+/// static-batch model always runs its fixed batch: the slots past the live ones hold stale data whose outputs
+/// nobody reads.
 /// </summary>
-public sealed class OnnxInstance : IBatchInstance<BatchTensor, BatchOutput>, IDisposable
+public sealed class OnnxInstance : IModelInstance
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
+    private readonly OrtIoBinding _binding;
     private readonly ModelSignature _signature;
     private readonly BatchOutputPool _outputs;
-    private readonly string[] _inputNames;
-    private readonly string[] _outputNames;
 
     public OnnxInstance(InferenceSession session, ModelSignature signature, BatchOutputPool outputs)
     {
@@ -25,8 +40,7 @@ public sealed class OnnxInstance : IBatchInstance<BatchTensor, BatchOutput>, IDi
         _session = session;
         _signature = signature;
         _outputs = outputs;
-        _inputNames = [signature.InputName];
-        _outputNames = [signature.OutputName];
+        _binding = session.CreateIoBinding();
     }
 
     public BatchOutput Run(BatchTensor batch, int count)
@@ -38,9 +52,9 @@ public sealed class OnnxInstance : IBatchInstance<BatchTensor, BatchOutput>, IDi
         var output = _outputs.Rent();
         try
         {
-            using var inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, batch.Images(0, run), _signature.InputShape(run));
-            using var outputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, output.Images(0, run), _signature.OutputShape(run));
-            _session.Run(_runOptions, _inputNames, [inputValue], _outputNames, [outputValue]);
+            _binding.BindInput(_signature.InputName, batch.Tensor(run));
+            _binding.BindOutput(_signature.OutputName, output.Tensor(run));
+            _session.RunWithBinding(_runOptions, _binding);
             return output;
         }
         catch
@@ -48,10 +62,17 @@ public sealed class OnnxInstance : IBatchInstance<BatchTensor, BatchOutput>, IDi
             output.Dispose();
             throw;
         }
+        finally
+        {
+            // Nothing bound outlives the run: the buffers go back to their pools, and may be freed there.
+            _binding.ClearBoundInputs();
+            _binding.ClearBoundOutputs();
+        }
     }
 
     public void Dispose()
     {
+        _binding.Dispose();
         _session.Dispose();
         _runOptions.Dispose();
     }

@@ -5,7 +5,8 @@ namespace Inference.Core.Contracts;
 
 /// <summary>
 /// What <c>GET /v1/models/{id}</c> (and <c>/v1/model</c> for the default one) tells, on every front end: the id,
-/// state and reason always; the manifest facts, provider, batching, input and classes once loaded.
+/// state and reason always; the manifest facts, provider, batching, input, classes and upload (<c>float32</c> or
+/// <c>uint8</c>) once loaded.
 /// </summary>
 public sealed record ModelInfo(
     string Id,
@@ -22,7 +23,8 @@ public sealed record ModelInfo(
     PostprocessDefaults? Defaults = null,
     IReadOnlyList<string>? Classes = null,
     double? StartupMs = null,
-    IReadOnlyList<DefaultedValue>? Defaulted = null)
+    IReadOnlyList<DefaultedValue>? Defaulted = null,
+    string? Upload = null)
 {
     public static ModelInfo From(ModelEntry entry)
     {
@@ -50,7 +52,8 @@ public sealed record ModelInfo(
             model.Manifest.Postprocess,
             model.ClassNames,
             Math.Round(model.StartupTime.TotalMilliseconds, 1),
-            model.Defaulted);
+            model.Defaulted,
+            model.Upload.ToString().ToLowerInvariant());
     }
 }
 

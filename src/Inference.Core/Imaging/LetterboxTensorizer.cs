@@ -8,18 +8,21 @@ using Inference.Core.Model;
 namespace Inference.Core.Imaging;
 
 /// <summary>
-/// Letterboxes a decoded image straight into one NCHW float32 slot of a batch tensor: bilinear resize (half-pixel
-/// centres, as OpenCV's INTER_LINEAR), channel order, pixel scale and padding in a single pass, with no
-/// intermediate resized image. Hand-written because a library resize produces an image, not planar floats,
-/// and a second copy per request is exactly what the hot path must avoid. The letterbox geometry comes from the
-/// image's original size, the samples from the pixels it holds (fewer after a DCT-scaled decode), so the returned
-/// transform maps boxes back to original pixels either way.
+/// Letterboxes a decoded image straight into one slot of a batch tensor: bilinear resize (half-pixel centres, as
+/// OpenCV's INTER_LINEAR) and padding in a single pass, with no intermediate resized image. Hand-written because a
+/// library resize produces an image, not planar floats, and a second copy per request is exactly what the hot path
+/// must avoid. The letterbox geometry comes from the image's original size, the samples from the pixels it holds
+/// (fewer after a DCT-scaled decode), so the returned transform maps boxes back to original pixels either way.
+/// Two slot layouts share the one resize: float32 NCHW with the model's channel order and pixel scale, and uint8
+/// NHWC RGB for models whose cast, scale, channel swap and transpose run in the graph (see
+/// <see cref="Onnx.Uint8InputStage"/>), which sends a quarter of the bytes to a GPU.
 /// </summary>
 public static class LetterboxTensorizer
 {
     private const int Channels = 3;
     private const int PixelBytes = DecodedImage.BytesPerPixel;
 
+    /// <summary>Floats in one float32 NCHW slot.</summary>
     public static int SlotLength(InputSpec input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -28,6 +31,15 @@ public static class LetterboxTensorizer
 
     public static int SlotLength(int width, int height) => Channels * width * height;
 
+    /// <summary>Bytes of one slot in <paramref name="layout"/>.</summary>
+    public static int SlotBytes(int width, int height, SlotLayout layout) =>
+        SlotLength(width, height) * (layout == SlotLayout.UInt8Nhwc ? sizeof(byte) : sizeof(float));
+
+    /// <summary>Writes the slot in whichever layout the model takes.</summary>
+    public static LetterboxTransform Write(DecodedImage image, InputSpec input, SlotLayout layout, Span<byte> slot) =>
+        layout == SlotLayout.UInt8Nhwc ? WriteBytes(image, input, slot) : Write(image, input, MemoryMarshal.Cast<byte, float>(slot));
+
+    /// <summary>Float32 NCHW, in the model's channel order and pixel scale.</summary>
     public static LetterboxTransform Write(DecodedImage image, InputSpec input, Span<float> slot)
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -41,41 +53,51 @@ public static class LetterboxTensorizer
         var transform = LetterboxTransform.Compute(image.SourceWidth, image.SourceHeight, input);
         var scale = input.PixelScale == PixelScale.Unit ? 1f / 255f : 1f;
         var (first, third) = input.ChannelOrder == ChannelOrder.Rgb ? (0, 2) : (2, 0);
-        var r = slot.Slice(first * planeLength, planeLength);
-        var g = slot.Slice(planeLength, planeLength);
-        var b = slot.Slice(third * planeLength, planeLength);
+        var target = new PlanarTarget(
+            slot.Slice(first * planeLength, planeLength),
+            slot.Slice(planeLength, planeLength),
+            slot.Slice(third * planeLength, planeLength),
+            input.Width,
+            transform);
 
-        FillPadding(r, g, b, input, transform, input.PadValue * scale);
-        ResizeInto(image, r, g, b, input.Width, transform, scale);
+        target.FillPadding(input.PadValue * scale);
+        ResizeInto(image, ref target, transform, scale);
         return transform;
     }
 
-    private static void FillPadding(Span<float> r, Span<float> g, Span<float> b, InputSpec input, in LetterboxTransform t, float pad)
+    /// <summary>
+    /// Uint8 NHWC, always RGB and unscaled (0–255): the model's own channel order and scale are applied by its
+    /// input stage. The bilinear samples are rounded to the nearest byte, so they differ from the float slot's by
+    /// at most half a grey level.
+    /// </summary>
+    public static LetterboxTransform WriteBytes(DecodedImage image, InputSpec input, Span<byte> slot)
     {
-        FillPlanePadding(r, input.Width, t, pad);
-        FillPlanePadding(g, input.Width, t, pad);
-        FillPlanePadding(b, input.Width, t, pad);
-    }
-
-    private static void FillPlanePadding(Span<float> plane, int width, in LetterboxTransform t, float pad)
-    {
-        var right = t.PadLeft + t.ContentWidth;
-        plane[..(t.PadTop * width)].Fill(pad);
-        plane[((t.PadTop + t.ContentHeight) * width)..].Fill(pad);
-        if (t.PadLeft == 0 && right == width)
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(input);
+        var length = SlotLength(input);
+        if (slot.Length < length)
         {
-            return;
+            throw new ArgumentException($"The slot holds {slot.Length} bytes; {length} are needed.", nameof(slot));
         }
 
-        for (var y = t.PadTop; y < t.PadTop + t.ContentHeight; y++)
+        var transform = LetterboxTransform.Compute(image.SourceWidth, image.SourceHeight, input);
+        var scratch = ArrayPool<float>.Shared.Rent(Channels * transform.ContentWidth);
+        try
         {
-            var row = plane.Slice(y * width, width);
-            row[..t.PadLeft].Fill(pad);
-            row[right..].Fill(pad);
+            var target = new InterleavedTarget(slot[..length], scratch.AsSpan(0, Channels * transform.ContentWidth), input.Width, input.Height, transform);
+            target.FillPadding((byte)input.PadValue);
+            ResizeInto(image, ref target, transform, 1f);
         }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+
+        return transform;
     }
 
-    private static void ResizeInto(DecodedImage image, Span<float> r, Span<float> g, Span<float> b, int width, in LetterboxTransform t, float scale)
+    private static void ResizeInto<TTarget>(DecodedImage image, ref TTarget target, in LetterboxTransform t, float scale)
+        where TTarget : IRowTarget, allows ref struct
     {
         var srcWidth = image.Width;
         var srcHeight = image.Height;
@@ -129,8 +151,9 @@ public static class LetterboxTensorizer
                     source = blended;
                 }
 
-                var offset = ((t.PadTop + y) * width) + t.PadLeft;
-                ResampleRow(source, x0, x1, wx, r.Slice(offset, cw), g.Slice(offset, cw), b.Slice(offset, cw));
+                target.Rows(y, out var r, out var g, out var b);
+                ResampleRow(source, x0, x1, wx, r, g, b);
+                target.Commit(y);
             }
         }
         finally
@@ -228,6 +251,110 @@ public static class LetterboxTensorizer
             Unsafe.Add(ref rd, x) = r0 + ((Unsafe.Add(ref src, i1) - r0) * w);
             Unsafe.Add(ref gd, x) = g0 + ((Unsafe.Add(ref src, i1 + 1) - g0) * w);
             Unsafe.Add(ref bd, x) = b0 + ((Unsafe.Add(ref src, i1 + 2) - b0) * w);
+        }
+    }
+
+    /// <summary>Where the resize writes each content row's three channels, and what happens once it has.</summary>
+    private interface IRowTarget
+    {
+        void Rows(int y, out Span<float> r, out Span<float> g, out Span<float> b);
+
+        void Commit(int y);
+    }
+
+    /// <summary>Float planes: the resize writes each row straight into its place.</summary>
+    private readonly ref struct PlanarTarget(Span<float> r, Span<float> g, Span<float> b, int width, LetterboxTransform t) : IRowTarget
+    {
+        private readonly Span<float> _r = r;
+        private readonly Span<float> _g = g;
+        private readonly Span<float> _b = b;
+
+        public void Rows(int y, out Span<float> r, out Span<float> g, out Span<float> b)
+        {
+            var offset = ((t.PadTop + y) * width) + t.PadLeft;
+            r = _r.Slice(offset, t.ContentWidth);
+            g = _g.Slice(offset, t.ContentWidth);
+            b = _b.Slice(offset, t.ContentWidth);
+        }
+
+        public void Commit(int y)
+        {
+        }
+
+        public void FillPadding(float pad)
+        {
+            FillPlanePadding(_r, pad);
+            FillPlanePadding(_g, pad);
+            FillPlanePadding(_b, pad);
+        }
+
+        private void FillPlanePadding(Span<float> plane, float pad)
+        {
+            var right = t.PadLeft + t.ContentWidth;
+            plane[..(t.PadTop * width)].Fill(pad);
+            plane[((t.PadTop + t.ContentHeight) * width)..].Fill(pad);
+            if (t.PadLeft == 0 && right == width)
+            {
+                return;
+            }
+
+            for (var y = t.PadTop; y < t.PadTop + t.ContentHeight; y++)
+            {
+                var row = plane.Slice(y * width, width);
+                row[..t.PadLeft].Fill(pad);
+                row[right..].Fill(pad);
+            }
+        }
+    }
+
+    /// <summary>Interleaved bytes: the resize fills three float rows, then they are rounded into RGB pixels.</summary>
+    private readonly ref struct InterleavedTarget(Span<byte> slot, Span<float> scratch, int width, int height, LetterboxTransform t) : IRowTarget
+    {
+        private readonly Span<byte> _slot = slot;
+        private readonly Span<float> _scratch = scratch;
+
+        public void Rows(int y, out Span<float> r, out Span<float> g, out Span<float> b)
+        {
+            var cw = t.ContentWidth;
+            r = _scratch[..cw];
+            g = _scratch.Slice(cw, cw);
+            b = _scratch.Slice(2 * cw, cw);
+        }
+
+        public void Commit(int y)
+        {
+            var cw = t.ContentWidth;
+            var pixels = _slot.Slice((((t.PadTop + y) * width) + t.PadLeft) * Channels, cw * Channels);
+            ref var r = ref MemoryMarshal.GetReference(_scratch);
+            ref var g = ref Unsafe.Add(ref r, cw);
+            ref var b = ref Unsafe.Add(ref r, 2 * cw);
+            ref var destination = ref MemoryMarshal.GetReference(pixels);
+            for (var x = 0; x < cw; x++)
+            {
+                // Samples are blends of bytes, so 0 ≤ v ≤ 255: adding one half and truncating rounds to nearest.
+                Unsafe.Add(ref destination, 3 * x) = (byte)(Unsafe.Add(ref r, x) + 0.5f);
+                Unsafe.Add(ref destination, (3 * x) + 1) = (byte)(Unsafe.Add(ref g, x) + 0.5f);
+                Unsafe.Add(ref destination, (3 * x) + 2) = (byte)(Unsafe.Add(ref b, x) + 0.5f);
+            }
+        }
+
+        public void FillPadding(byte pad)
+        {
+            var rowBytes = width * Channels;
+            var right = t.PadLeft + t.ContentWidth;
+            _slot[..(t.PadTop * rowBytes)].Fill(pad);
+            _slot[((t.PadTop + t.ContentHeight) * rowBytes)..(height * rowBytes)].Fill(pad);
+            if (t.PadLeft == 0 && right == width)
+            {
+                return;
+            }
+
+            for (var y = t.PadTop; y < t.PadTop + t.ContentHeight; y++)
+            {
+                var row = _slot.Slice(y * rowBytes, rowBytes);
+                row[..(t.PadLeft * Channels)].Fill(pad);
+                row[(right * Channels)..].Fill(pad);
+            }
         }
     }
 }

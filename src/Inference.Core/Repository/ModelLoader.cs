@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Inference.Core.Backends;
+using Inference.Core.Imaging;
 using Inference.Core.Model;
+using Inference.Core.Onnx;
 using Inference.Core.Postprocessing;
 using Inference.Core.Scheduling;
 using Inference.Core.Sources;
@@ -12,7 +15,8 @@ namespace Inference.Core.Repository;
 /// <summary>
 /// The one loader every host uses (the service, the Lambda function, the CLI's validate and predict): resolve the
 /// pin, verify the weights, open one session per instance, check the model against its manifest, choose the
-/// postprocessing, warm every instance at every batch size, and put a scheduler in front.
+/// postprocessing, put the uint8 input stage in front when asked, allocate the batch buffers where the provider
+/// wants them (CUDA-pinned on a GPU), warm every instance at every batch size, and put a scheduler in front.
 /// </summary>
 public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions batching, S3Options s3, ILoggerFactory loggers, TimeProvider? time = null)
 {
@@ -36,7 +40,7 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
         status?.Report($"Resolving the model: manifest {spec.Manifest}{(spec.Weights is { } pin ? $", weights {pin.Location}" : string.Empty)}.");
         var resolved = await ResolveAsync(spec, options, status, cancellationToken).ConfigureAwait(false);
 
-        var model = await LoadAsync(id, resolved, options.Instances, status, observer, cancellationToken).ConfigureAwait(false);
+        var model = await LoadAsync(id, resolved, options.BackendSettings, status, observer, cancellationToken).ConfigureAwait(false);
         model.StartupTime = clock.Elapsed;
         return model;
     }
@@ -45,7 +49,7 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
     public async Task<ServedModel> LoadAsync(
         string id,
         ResolvedModel resolved,
-        int? instances = null,
+        ModelBackendSettings? settings = null,
         IProgress<string>? status = null,
         IBatchObserver? observer = null,
         CancellationToken cancellationToken = default)
@@ -53,7 +57,7 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
         ArgumentNullException.ThrowIfNull(resolved);
         var clock = Stopwatch.StartNew();
         status?.Report($"Loading and verifying {resolved.WeightsPath}.");
-        var model = await Task.Run(() => Open(id, resolved, instances, status, observer, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var model = await Task.Run(() => Open(id, resolved, settings ?? ModelBackendSettings.Default, status, observer, cancellationToken), cancellationToken).ConfigureAwait(false);
         model.StartupTime = clock.Elapsed;
         LogReady(_logger, id, model.Manifest.Name, model.Manifest.Version, model.Provider, model.Instances, clock.Elapsed.TotalMilliseconds);
         return model;
@@ -67,7 +71,7 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
         return await new ModelResolver(new ModelCache(options.CacheDirectory), fetcher).ResolveAsync(spec, progress, cancellationToken).ConfigureAwait(false);
     }
 
-    private ServedModel Open(string id, ResolvedModel resolved, int? instanceCount, IProgress<string>? status, IBatchObserver? observer, CancellationToken cancellationToken)
+    private ServedModel Open(string id, ResolvedModel resolved, ModelBackendSettings settings, IProgress<string>? status, IBatchObserver? observer, CancellationToken cancellationToken)
     {
         var manifest = resolved.Manifest;
         var path = resolved.WeightsPath;
@@ -83,11 +87,18 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
         }
 
         var sessions = new List<InferenceSession>();
-        var instances = new List<OnnxInstance>();
+        var instances = new List<IModelInstance>();
+        var resources = new List<IDisposable>();
         try
         {
             var sessionLogger = loggers.CreateLogger<OnnxInstance>();
-            var (first, provider) = OnnxSessionFactory.Create(path, backend, sessionLogger);
+            var source = OnnxModelSource.File(path);
+
+            // The uint8 stage needs the model's conventions, and TensorRT its input shape, before the serving
+            // sessions open: a CPU session reads them first.
+            var probeOnCpu = settings.Upload == InputUpload.Uint8 || backend.ExecutionProvider == ExecutionProviderPreference.TensorRT;
+            var probeOptions = probeOnCpu ? backend with { ExecutionProvider = ExecutionProviderPreference.Cpu, CudaGraphs = false } : backend;
+            var (first, provider) = OnnxSessionFactory.Create(source, probeOptions, null, sessionLogger);
             sessions.Add(first);
             var metadata = OnnxModelMetadata.Read(first.ModelMetadata.CustomMetadataMap);
             var signature = ModelSignature.Read(first, manifest, metadata, out var sizeDefaulted);
@@ -114,40 +125,116 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
             }
 
             var postprocessor = new DetectionPostprocessor(decoder, classNames);
-            var count = instanceCount ?? backend.InstancesFor(provider);
-            while (sessions.Count < count)
-            {
-                sessions.Add(OnnxSessionFactory.Create(path, backend with { ExecutionProvider = ProviderPreference(provider) }, sessionLogger).Session);
-            }
 
             // A static batch caps it: a static batch of one means every image is its own run.
             var capacity = Math.Min(batching.MaxBatchSize, signature.StaticBatchSize ?? int.MaxValue);
-            var retained = count + 2;
-            var inputs = new BatchTensorPool(signature.StaticBatchSize ?? capacity, signature.SlotLength, retained);
-            var outputs = new BatchOutputPool(inputs.Capacity, signature.OutputImageLength, retained);
-            instances.AddRange(sessions.Select(s => new OnnxInstance(s, signature, outputs)));
-            sessions.Clear();
+            TensorRtTarget? tensorRt = null;
+            if (probeOnCpu)
+            {
+                if (settings.Upload == InputUpload.Uint8)
+                {
+                    status?.Report("Merging the uint8 input stage into the model.");
+                    source = OnnxModelSource.Memory(Uint8InputStage.Merge(File.ReadAllBytes(path), signature.InputName, input), $"{path} (with the uint8 input stage)");
+                }
 
-            var warmed = WarmUp(instances, inputs, signature, input, capacity, status, cancellationToken);
+                first.Dispose();
+                sessions.Clear();
+                var slotShape = settings.Upload == InputUpload.Uint8 ? new long[] { signature.Height, signature.Width, 3 } : signature.SlotShape;
+                tensorRt = new TensorRtTarget(settings.EngineCacheDirectory(sha256), signature.InputName, slotShape, signature.StaticBatchSize, capacity);
+                (first, provider) = OnnxSessionFactory.Create(source, backend, tensorRt, sessionLogger);
+                sessions.Add(first);
+                signature = Restaged(first, sized, metadata, signature);
+            }
+
+            var graphs = backend.CudaGraphs && provider == OnnxSessionFactory.CudaProvider;
+            if (backend.CudaGraphs && !graphs)
+            {
+                LogCudaGraphsOff(_logger, id, provider);
+            }
+
+            var count = settings.Instances ?? backend.InstancesFor(provider);
+            while (sessions.Count < count)
+            {
+                sessions.Add(OnnxSessionFactory.Create(source, backend with { ExecutionProvider = OnnxSessionFactory.PreferenceFor(provider) }, tensorRt, sessionLogger).Session);
+            }
+
+            var memory = HostMemoryFor(id, provider, first);
+            resources.Add(memory);
+            var retained = count + 2;
+            var inputs = new BatchTensorPool(memory, signature, signature.StaticBatchSize ?? capacity, retained);
+            resources.Insert(0, inputs);
+            var outputs = new BatchOutputPool(memory, signature, inputs.Capacity, retained);
+            resources.Insert(0, outputs);
+            while (sessions.Count > 0)
+            {
+                var session = sessions[0];
+                instances.Add(graphs ? new CudaGraphInstance(session, signature, outputs, capacity, backend.DeviceId) : new OnnxInstance(session, signature, outputs));
+                sessions.RemoveAt(0);
+            }
+
+            var warmed = WarmUp(instances, inputs, signature, input, capacity, graphs ? CudaGraphInstance.WarmUpRuns : 1, status, cancellationToken);
             var scheduler = new BatchScheduler<BatchTensor, BatchOutput>(
                 new CappedBuffers(inputs, capacity), instances, batching, time, observer, loggers.CreateLogger("Inference.Core.Scheduling.BatchScheduler"), id);
-            return new ServedModel(id, sized, input, defaulted, sha256, provider, signature, postprocessor, instances, [inputs, outputs], scheduler, warmed, resolved.Download);
+            return new ServedModel(id, sized, input, defaulted, sha256, provider, signature, postprocessor, instances, scheduler, warmed, resolved.Download, settings.Upload, resources);
         }
         catch
         {
             sessions.ForEach(s => s.Dispose());
             instances.ForEach(i => i.Dispose());
+            resources.ForEach(r => r.Dispose());
             throw;
         }
     }
 
-    /// <summary>Runs every instance once at every batch size, so no first request pays for allocation or kernel choice.</summary>
-    private int[] WarmUp(List<OnnxInstance> instances, BatchTensorPool inputs, ModelSignature signature, InputSpec input, int capacity, IProgress<string>? status, CancellationToken cancellationToken)
+    /// <summary>The signature of the serving session, which must be the probed model's, in the layout the upload asked for.</summary>
+    private static ModelSignature Restaged(InferenceSession session, ModelManifest sized, OnnxModelMetadata metadata, ModelSignature probed)
+    {
+        var signature = ModelSignature.Read(session, sized with { Input = sized.Input with { Tensor = probed.InputName } }, metadata, out _);
+        if ((signature.OutputRows, signature.OutputColumns, signature.StaticBatchSize) != (probed.OutputRows, probed.OutputColumns, probed.StaticBatchSize))
+        {
+            throw new ModelLoadException(
+                $"The serving session's output [{signature.OutputRows}, {signature.OutputColumns}] differs from the probed [{probed.OutputRows}, {probed.OutputColumns}].");
+        }
+
+        return signature;
+    }
+
+    /// <summary>CUDA-pinned host memory when the model runs on a GPU; ORT's CPU allocator otherwise, or when pinning is unavailable.</summary>
+    private HostMemory HostMemoryFor(string id, string provider, InferenceSession session)
+    {
+        if (!OnnxSessionFactory.RunsOnGpu(provider))
+        {
+            return HostMemory.Cpu();
+        }
+
+        try
+        {
+            return HostMemory.CudaPinned(session, backend.DeviceId);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            LogPinnedUnavailable(_logger, id, provider, ex.Message);
+            return HostMemory.Cpu();
+        }
+    }
+
+    /// <summary>
+    /// Runs every instance at every batch size (<paramref name="runs"/> times each: a CUDA graph is captured on a
+    /// later run than the first), so no first request pays for allocation, kernel choice or capture.
+    /// </summary>
+    private int[] WarmUp(List<IModelInstance> instances, BatchTensorPool inputs, ModelSignature signature, InputSpec input, int capacity, int runs, IProgress<string>? status, CancellationToken cancellationToken)
     {
         var sizes = signature.StaticBatchSize is { } fixedSize ? [fixedSize] : Enumerable.Range(1, capacity).ToArray();
-        var pad = input.PadValue * (input.PixelScale == PixelScale.Unit ? 1f / 255f : 1f);
         using var batch = inputs.Rent();
-        batch.Buffer.AsSpan().Fill(pad);
+        if (signature.Layout == SlotLayout.UInt8Nhwc)
+        {
+            batch.Bytes.Fill((byte)input.PadValue);
+        }
+        else
+        {
+            MemoryMarshal.Cast<byte, float>(batch.Bytes).Fill(input.PadValue * (input.PixelScale == PixelScale.Unit ? 1f / 255f : 1f));
+        }
+
         for (var i = 0; i < instances.Count; i++)
         {
             foreach (var size in sizes)
@@ -157,7 +244,10 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
                 var clock = Stopwatch.StartNew();
                 try
                 {
-                    using var _ = instances[i].Run(batch, Math.Min(size, batch.Capacity));
+                    for (var run = 0; run < runs; run++)
+                    {
+                        using var _ = instances[i].Run(batch, Math.Min(size, batch.Capacity));
+                    }
                 }
                 catch (OnnxRuntimeException ex)
                 {
@@ -188,10 +278,6 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
         }
     }
 
-    // Further instances take the provider the first one got, so a fallback to CPU is decided (and logged) once.
-    private static ExecutionProviderPreference ProviderPreference(string provider) =>
-        provider == OnnxSessionFactory.CudaProvider ? ExecutionProviderPreference.Cuda : ExecutionProviderPreference.Cpu;
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Id} ({Name} {Version}) ready on {Provider} with {Instances} instance(s) after {Milliseconds:0} ms")]
     private static partial void LogReady(ILogger logger, string id, string name, string version, string provider, int instances, double milliseconds);
 
@@ -200,6 +286,12 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Id}: the manifest runs the model at {Width}×{Height}, but it was exported at {ExportedWidth}×{ExportedHeight} (ONNX metadata imgsz)")]
     private static partial void LogImageSizeDiffers(ILogger logger, string id, int width, int height, int exportedWidth, int exportedHeight);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Id}: Inference:CudaGraphs is on, but the model runs on {Provider}; CUDA graphs are off")]
+    private static partial void LogCudaGraphsOff(ILogger logger, string id, string provider);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Id}: no CUDA-pinned host memory on {Provider}, batches use pageable memory (slower copies): {Reason}")]
+    private static partial void LogPinnedUnavailable(ILogger logger, string id, string provider, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Warmed up instance {Instance} at batch size {BatchSize} in {Milliseconds:0.0} ms")]
     private static partial void LogWarmedUp(ILogger logger, int instance, int batchSize, double milliseconds);

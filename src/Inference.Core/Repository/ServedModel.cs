@@ -13,8 +13,8 @@ namespace Inference.Core.Repository;
 /// </summary>
 public sealed class ServedModel : IAsyncDisposable
 {
-    private readonly IReadOnlyList<OnnxInstance> _instances;
-    private readonly ImageBufferPool[] _pools;
+    private readonly IReadOnlyList<IModelInstance> _instances;
+    private readonly IReadOnlyList<IDisposable> _resources;
 
     internal ServedModel(
         string id,
@@ -25,11 +25,12 @@ public sealed class ServedModel : IAsyncDisposable
         string provider,
         ModelSignature signature,
         DetectionPostprocessor postprocessor,
-        IReadOnlyList<OnnxInstance> instances,
-        IEnumerable<ImageBufferPool> pools,
+        IReadOnlyList<IModelInstance> instances,
         BatchScheduler<BatchTensor, BatchOutput> scheduler,
         IReadOnlyList<int> warmedBatchSizes,
-        FetchedFile? download)
+        FetchedFile? download,
+        InputUpload upload,
+        IReadOnlyList<IDisposable> resources)
     {
         Id = id;
         Manifest = manifest;
@@ -40,10 +41,11 @@ public sealed class ServedModel : IAsyncDisposable
         Signature = signature;
         Postprocessor = postprocessor;
         _instances = instances;
-        _pools = [.. pools];
         Scheduler = scheduler;
         WarmedBatchSizes = warmedBatchSizes;
         Download = download;
+        Upload = upload;
+        _resources = resources;
         Summary = new ModelSummary(manifest.Name, manifest.Version, sha256);
         DefaultOptions = DetectionOptions.FromDefaults(manifest.Postprocess);
     }
@@ -55,10 +57,13 @@ public sealed class ServedModel : IAsyncDisposable
     /// <summary>SHA-256 of the weights that were loaded.</summary>
     public string Sha256 { get; }
 
-    /// <summary><see cref="OnnxSessionFactory.CudaProvider"/> or <see cref="OnnxSessionFactory.CpuProvider"/>.</summary>
+    /// <summary><see cref="OnnxSessionFactory.CudaProvider"/>, <see cref="OnnxSessionFactory.TensorRtProvider"/> or <see cref="OnnxSessionFactory.CpuProvider"/>.</summary>
     public string Provider { get; }
 
     public ModelSignature Signature { get; }
+
+    /// <summary>How images travel to the model: its own float32 input, or uint8 through the merged input stage.</summary>
+    public InputUpload Upload { get; }
 
     /// <summary>The input as it runs: the manifest's values, and the model's or its format's for what the manifest left out.</summary>
     public InputSpec Input { get; }
@@ -76,6 +81,9 @@ public sealed class ServedModel : IAsyncDisposable
 
     public int Instances => _instances.Count;
 
+    /// <summary>Whether the batch buffers are the CUDA provider's pinned host memory (one DMA per copy), not pageable memory.</summary>
+    public bool PinnedBuffers => _resources.OfType<HostMemory>().Any(m => m.IsCudaPinned);
+
     public IReadOnlyList<int> WarmedBatchSizes { get; }
 
     /// <summary>The weights download, when this start fetched them (null for local files and cache hits alike).</summary>
@@ -89,22 +97,30 @@ public sealed class ServedModel : IAsyncDisposable
     /// <summary>From the start of the load to ready.</summary>
     public TimeSpan StartupTime { get; internal set; }
 
-    /// <summary>While idle: keeps one batch buffer of each kind and lets the GC have the rest a burst left behind.</summary>
+    /// <summary>While idle: keeps one batch buffer of each kind and frees the rest a burst left behind.</summary>
     public void TrimBuffers()
     {
-        foreach (var pool in _pools)
+        foreach (var pool in _resources.OfType<ImageBufferPool>())
         {
             pool.Trim(keep: 1);
         }
     }
 
-    /// <summary>Serves what was admitted, then frees the sessions.</summary>
+    /// <summary>
+    /// Serves what was admitted, then frees the sessions and the batch buffers (an output a request is still
+    /// postprocessing is freed when the request lets it go).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await Scheduler.DisposeAsync().ConfigureAwait(false);
         foreach (var instance in _instances)
         {
             instance.Dispose();
+        }
+
+        foreach (var resource in _resources)
+        {
+            resource.Dispose();
         }
     }
 }

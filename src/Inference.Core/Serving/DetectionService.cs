@@ -227,7 +227,7 @@ public sealed class DetectionService(ImageDecoder decoder, MemoryGate gate, IDet
         public static readonly SlotWriter<BatchTensor, SlotFill> Write = static (batch, slot, fill) =>
         {
             var start = Stopwatch.GetTimestamp();
-            fill.Transform = LetterboxTensorizer.Write(fill.Image!, fill.Input, batch.Slot(slot));
+            fill.Transform = LetterboxTensorizer.Write(fill.Image!, fill.Input, batch.Layout, batch.SlotBytes(slot));
             fill.PreprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         };
 

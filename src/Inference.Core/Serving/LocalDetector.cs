@@ -35,12 +35,13 @@ public sealed class LocalDetector : IAsyncDisposable
         BatchingOptions? batching = null,
         ImageLimits? limits = null,
         ILoggerFactory? loggers = null,
+        ModelBackendSettings? settings = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         // One caller at a time needs no batches; callers who want them say so.
         var loader = new ModelLoader(backend ?? new BackendOptions { ExecutionProvider = ExecutionProviderPreference.Cpu }, batching ?? new BatchingOptions { MaxBatchSize = 1 }, new S3Options(), loggers ?? NullLoggerFactory.Instance);
-        var model = await loader.LoadAsync(manifest.Name, new ResolvedModel(manifest, weightsPath, null), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var model = await loader.LoadAsync(manifest.Name, new ResolvedModel(manifest, weightsPath, null), settings, cancellationToken: cancellationToken).ConfigureAwait(false);
         var service = new DetectionService(new ImageDecoder(limits ?? ImageLimits.Default), new MemoryGate(Environment.ProcessorCount, 256L << 20));
         try
         {

@@ -33,8 +33,15 @@ public sealed class ModelOptions
     /// <summary>The SHA-256 the weights must hash to; required with <see cref="Uri"/>.</summary>
     public string? Sha256 { get; set; }
 
-    /// <summary>Where downloaded weights are kept, by hash, across restarts.</summary>
-    public string CacheDirectory { get; set; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "inference-model-cache");
+    public static string DefaultCacheDirectory { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "inference-model-cache");
+
+    /// <summary>Where downloaded weights are kept, by hash, across restarts (and TensorRT engines, by the weights' hash).</summary>
+    public string CacheDirectory { get; set; } = DefaultCacheDirectory;
+
+    /// <summary>How images travel to the model: its own float32 input, or uint8 with the input stage merged in front.</summary>
+    public Backends.InputUpload Upload { get; set; } = Backends.InputUpload.Float32;
+
+    public Backends.ModelBackendSettings BackendSettings => new(Instances, Upload, CacheDirectory);
 
     /// <summary>Download, load and warm-up must finish within this; past it the service stays not ready.</summary>
     public int StartupTimeoutSeconds { get; set; } = 600;

@@ -82,6 +82,70 @@ public sealed class LetterboxTests
         Assert.True(worst < 0.01 * unit, $"Largest difference from the reference: {worst / unit:0.0000} grey levels.");
     }
 
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void The_uint8_slot_is_the_raw_rgb_float_slot_rounded_to_bytes_in_nhwc(int w, int h, LetterboxAnchor anchor, ChannelOrder order, PixelScale scale)
+    {
+        using var image = Decoded(TestImages.Gradient(w, h, seed: w + h));
+        var input = new InputSpec { Width = 416, Height = 416, Anchor = anchor, ChannelOrder = order, PixelScale = scale, PadValue = 114 };
+        var reference = new float[LetterboxTensorizer.SlotLength(input)];
+        var expectedTransform = LetterboxTensorizer.Write(image, input with { ChannelOrder = ChannelOrder.Rgb, PixelScale = PixelScale.Raw }, reference);
+        var bytes = new byte[LetterboxTensorizer.SlotBytes(416, 416, SlotLayout.UInt8Nhwc)];
+
+        // The slot's channel order and scale are the model's input stage's business, whatever the manifest says.
+        var transform = LetterboxTensorizer.Write(image, input, SlotLayout.UInt8Nhwc, bytes);
+
+        Assert.Equal(expectedTransform, transform);
+        Assert.Equal(LetterboxTensorizer.SlotLength(input), bytes.Length);
+        var plane = 416 * 416;
+        for (var pixel = 0; pixel < plane; pixel++)
+        {
+            for (var c = 0; c < 3; c++)
+            {
+                var exact = reference[(c * plane) + pixel];
+                if (bytes[(pixel * 3) + c] != (byte)(exact + 0.5f))
+                {
+                    Assert.Fail($"Pixel {pixel % 416},{pixel / 416} channel {c}: {bytes[(pixel * 3) + c]} for {exact}.");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void The_float_slot_written_through_bytes_is_the_float_slot()
+    {
+        using var image = Decoded(TestImages.Gradient(451, 300));
+        var input = InputConventions.For(OutputFormat.Yolox, 416, 416);
+        var floats = new float[LetterboxTensorizer.SlotLength(input)];
+        var bytes = new byte[LetterboxTensorizer.SlotBytes(416, 416, SlotLayout.Float32Nchw)];
+
+        LetterboxTensorizer.Write(image, input, floats);
+        LetterboxTensorizer.Write(image, input, SlotLayout.Float32Nchw, bytes);
+
+        Assert.Equal(floats, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray());
+    }
+
+    [Fact]
+    public void The_uint8_slot_pads_with_the_pad_value_and_touches_nothing_outside_it()
+    {
+        using var image = Decoded(new Image<Rgb24>(200, 100, new Rgb24(255, 10, 0)));
+        var input = new InputSpec { Width = 100, Height = 100, PadValue = 114, Anchor = LetterboxAnchor.Center, ChannelOrder = ChannelOrder.Bgr, PixelScale = PixelScale.Unit };
+        var length = LetterboxTensorizer.SlotLength(input);
+        var batch = new byte[3 * length];
+        Array.Fill(batch, (byte)77);
+
+        var t = LetterboxTensorizer.WriteBytes(image, input, batch.AsSpan(length, length));
+
+        var slot = batch.AsSpan(length, length);
+        Assert.Equal((0, 25), (t.PadLeft, t.PadTop));
+        Assert.Equal([114, 114, 114], slot[..3].ToArray());                            // top padding
+        Assert.Equal([114, 114, 114], slot[(((99 * 100) + 99) * 3)..].ToArray());     // bottom padding
+        Assert.Equal([255, 10, 0], slot.Slice(((50 * 100) + 50) * 3, 3).ToArray());   // RGB content
+        Assert.All(batch[..length], v => Assert.Equal(77, v));
+        Assert.All(batch[(2 * length)..], v => Assert.Equal(77, v));
+        Assert.Throws<ArgumentException>(() => LetterboxTensorizer.WriteBytes(image, input, new byte[length - 1]));
+    }
+
     [Fact]
     public void A_dct_scaled_image_is_letterboxed_by_its_original_size_and_maps_boxes_back_to_it()
     {

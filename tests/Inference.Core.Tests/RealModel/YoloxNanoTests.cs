@@ -7,9 +7,6 @@ namespace Inference.Core.Tests.RealModel;
 /// <summary>A real COCO detector on real photos, against the detections listed in the fixtures README.</summary>
 public sealed class YoloxNanoTests
 {
-    private const float BoxTolerance = 3;
-    private const float ScoreTolerance = 0.05f;
-
     public static TheoryData<string, string> ModelsAndPhotos()
     {
         var data = new TheoryData<string, string>();
@@ -24,13 +21,7 @@ public sealed class YoloxNanoTests
         return data;
     }
 
-    private static readonly Dictionary<string, (string Class, float Score, BoundingBox Box)[]> Expected = new()
-    {
-        ["astronaut.png"] = [("person", 0.925f, new BoundingBox(11, 20, 368, 507))],
-        ["chelsea.png"] = [("cat", 0.623f, new BoundingBox(0, 0, 450, 300))],
-        ["coffee.png"] = [("cup", 0.900f, new BoundingBox(162, 15, 422, 293)), ("dining table", 0.731f, new BoundingBox(0, 0, 598, 398))],
-        ["rocket.jpg"] = [],
-    };
+    private static IReadOnlyDictionary<string, FixtureDetection[]> Expected => YoloxFixture.ExpectedDetections;
 
     [SkippableTheory]
     [MemberData(nameof(ModelsAndPhotos))]
@@ -75,21 +66,6 @@ public sealed class YoloxNanoTests
         Assert.Equal(3549 * 85, detector.Model.Signature.OutputImageLength);
     }
 
-    private static void AssertMatches((string Class, float Score, BoundingBox Box)[] expected, IReadOnlyList<Detection> actual)
-    {
-        var description = string.Join("; ", actual.Select(d => $"{d.ClassName} {d.Confidence:0.000} ({d.Box.X1:0},{d.Box.Y1:0})-({d.Box.X2:0},{d.Box.Y2:0})"));
-        Assert.True(expected.Length == actual.Count, $"Expected {expected.Length} detections, got: {description}");
-        foreach (var (cls, score, box) in expected)
-        {
-            var match = actual.SingleOrDefault(d => d.ClassName == cls);
-            Assert.True(match is not null, $"No {cls} among: {description}");
-            Assert.True(Math.Abs(match.Confidence - score) <= ScoreTolerance, $"{cls} scored {match.Confidence:0.000}, expected {score:0.000}.");
-            Assert.True(
-                Math.Abs(match.Box.X1 - box.X1) <= BoxTolerance && Math.Abs(match.Box.Y1 - box.Y1) <= BoxTolerance &&
-                Math.Abs(match.Box.X2 - box.X2) <= BoxTolerance && Math.Abs(match.Box.Y2 - box.Y2) <= BoxTolerance,
-                $"{cls} box {match.Box} is not within {BoundingBoxText(box)} ± {BoxTolerance}.");
-        }
-    }
-
-    private static string BoundingBoxText(BoundingBox box) => $"({box.X1},{box.Y1})-({box.X2},{box.Y2})";
+    private static void AssertMatches(FixtureDetection[] expected, IReadOnlyList<Detection> actual) =>
+        Assert.Null(YoloxFixture.Mismatch(expected, actual));
 }

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Inference.Core.Backends;
 using Inference.Core.Imaging;
 using Inference.Core.Model;
+using Inference.Core.Onnx;
 using Inference.Core.Postprocessing;
 using Inference.Core.Scheduling;
 using Inference.Core.Serving;

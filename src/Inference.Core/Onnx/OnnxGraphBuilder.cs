@@ -1,24 +1,30 @@
 using System.Globalization;
 using Onnx;
 
-namespace Inference.DemoModel;
+namespace Inference.Core.Onnx;
 
 /// <summary>
-/// A thin, deterministic way to write an ONNX graph with the generated protobuf classes: every node output
-/// gets a sequential name, so the same calls always serialise to the same bytes.
+/// A thin, deterministic way to write an ONNX graph with the generated protobuf classes: every node output and
+/// constant gets a sequential name (behind an optional prefix, so a fragment can be merged into another model
+/// without clashing), and the same calls always serialise to the same bytes. The demo model and the uint8 input
+/// stage are both written with it.
 /// </summary>
-public sealed class OnnxGraphBuilder(string graphName)
+public sealed class OnnxGraphBuilder(string graphName, string namePrefix = "")
 {
     private readonly GraphProto _graph = new() { Name = graphName };
     private int _counter;
 
-    public string Input(string name, params object[] dims)
+    /// <summary>A float32 graph input.</summary>
+    public string Input(string name, params object[] dims) => Input(name, TensorProto.Types.DataType.Float, dims);
+
+    public string Input(string name, TensorProto.Types.DataType elementType, params object[] dims)
     {
-        _graph.Input.Add(ValueInfo(name, dims));
+        _graph.Input.Add(ValueInfo(name, elementType, dims));
         return name;
     }
 
-    public void Output(string name, params object[] dims) => _graph.Output.Add(ValueInfo(name, dims));
+    /// <summary>A float32 graph output.</summary>
+    public void Output(string name, params object[] dims) => _graph.Output.Add(ValueInfo(name, TensorProto.Types.DataType.Float, dims));
 
     public string Floats(float[] values, params long[] dims)
     {
@@ -40,15 +46,15 @@ public sealed class OnnxGraphBuilder(string graphName)
         return tensor.Name;
     }
 
-    private string NextConstantName() => string.Create(CultureInfo.InvariantCulture, $"const_{_graph.Initializer.Count}");
+    private string NextConstantName() => string.Create(CultureInfo.InvariantCulture, $"{namePrefix}const_{_graph.Initializer.Count}");
 
     public string Node(string op, string[] inputs, params AttributeProto[] attributes) => NodeNamed(op, null, inputs, attributes);
 
     public string NodeNamed(string op, string? output, string[] inputs, params AttributeProto[] attributes)
     {
         var index = _counter++;
-        output ??= string.Create(CultureInfo.InvariantCulture, $"{op.ToLowerInvariant()}_{index}");
-        var node = new NodeProto { OpType = op, Name = string.Create(CultureInfo.InvariantCulture, $"n{index}_{op}") };
+        output ??= string.Create(CultureInfo.InvariantCulture, $"{namePrefix}{op.ToLowerInvariant()}_{index}");
+        var node = new NodeProto { OpType = op, Name = string.Create(CultureInfo.InvariantCulture, $"{namePrefix}n{index}_{op}") };
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         node.Attribute.AddRange(attributes);
@@ -68,6 +74,7 @@ public sealed class OnnxGraphBuilder(string graphName)
 
     public ModelProto Build(int opset, string producer, string docString, IReadOnlyDictionary<string, string> metadata)
     {
+        ArgumentNullException.ThrowIfNull(metadata);
         var model = new ModelProto
         {
             IrVersion = 7,
@@ -85,8 +92,22 @@ public sealed class OnnxGraphBuilder(string graphName)
         return model;
     }
 
-    private static ValueInfoProto ValueInfo(string name, object[] dims)
+    /// <summary>
+    /// Puts the nodes and constants written so far in front of <paramref name="target"/>'s own (a graph's nodes are
+    /// in topological order, so a stage that feeds the model goes first). Its inputs and outputs are not copied.
+    /// </summary>
+    public void PrependTo(GraphProto target)
     {
+        ArgumentNullException.ThrowIfNull(target);
+        var nodes = _graph.Node.Concat(target.Node).ToArray();
+        target.Node.Clear();
+        target.Node.AddRange(nodes);
+        target.Initializer.AddRange(_graph.Initializer);
+    }
+
+    public static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType elementType, object[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(dims);
         var shape = new TensorShapeProto();
         foreach (var dim in dims)
         {
@@ -98,7 +119,7 @@ public sealed class OnnxGraphBuilder(string graphName)
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)elementType, Shape = shape } },
         };
     }
 }

@@ -1,0 +1,100 @@
+using Inference.Core.Backends;
+using Inference.Core.Hosting;
+using Inference.Core.Model;
+using Inference.Core.Serving;
+using Inference.Testing;
+using Microsoft.Extensions.Logging;
+
+namespace Inference.Core.Tests.Repository;
+
+/// <summary>
+/// Provider choice on a machine without a GPU, where every GPU provider fails to load exactly as it does on a GPU
+/// host without its libraries: the fallbacks, their warnings, the settings handed to TensorRT, and the options
+/// that cannot go together.
+/// </summary>
+public sealed class ProviderChoiceTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("providers-").FullName;
+    private readonly ModelManifest _manifest = ModelManifest.Load(RepositoryPaths.DemoManifest);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task Tensorrt_falls_back_to_cuda_then_to_cpu_with_one_warning_each_for_every_instance()
+    {
+        var logger = new ListLogger();
+
+        await using var loaded = await LocalDetector.LoadAsync(
+            _manifest,
+            _manifest.ResolvePath(_manifest.Weights!),
+            new BackendOptions { ExecutionProvider = ExecutionProviderPreference.TensorRT, Instances = 3 },
+            loggers: new SingleLoggerFactory(logger),
+            settings: new ModelBackendSettings(CacheDirectory: _directory));
+
+        Assert.Equal(OnnxSessionFactory.CpuProvider, loaded.Model.Provider);
+        Assert.Equal(3, loaded.Model.Instances);
+        var warnings = logger.Entries.Where(e => e.Level >= LogLevel.Warning).Select(e => e.Message).ToArray();
+        Assert.Equal(2, warnings.Length);
+        Assert.StartsWith("TensorRT execution provider unavailable, falling back to CUDA: ", warnings[0], StringComparison.Ordinal);
+        Assert.StartsWith("CUDA execution provider unavailable, falling back to CPU: ", warnings[1], StringComparison.Ordinal);
+        Assert.Contains(await loaded.RunGoldenChecksAsync(), g => g.Passed);
+    }
+
+    [Fact]
+    public async Task Cuda_graphs_are_turned_off_with_a_warning_when_the_model_lands_on_cpu()
+    {
+        var logger = new ListLogger();
+
+        await using var loaded = await LocalDetector.LoadAsync(
+            _manifest,
+            _manifest.ResolvePath(_manifest.Weights!),
+            new BackendOptions { ExecutionProvider = ExecutionProviderPreference.Auto, CudaGraphs = true },
+            loggers: new SingleLoggerFactory(logger));
+
+        Assert.Equal(OnnxSessionFactory.CpuProvider, loaded.Model.Provider);
+        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning && e.Message.EndsWith("Inference:CudaGraphs is on, but the model runs on CPUExecutionProvider; CUDA graphs are off", StringComparison.Ordinal));
+        Assert.Single(await loaded.RunGoldenChecksAsync(), g => g.Passed);
+    }
+
+    [Theory]
+    [InlineData(OnnxSessionFactory.CudaProvider, 2)]
+    [InlineData(OnnxSessionFactory.TensorRtProvider, 2)]
+    [InlineData(OnnxSessionFactory.CpuProvider, 1)]
+    public void Instances_default_to_two_per_gpu_and_one_on_cpu_unless_set(string provider, int expected)
+    {
+        Assert.Equal(expected, new BackendOptions().InstancesFor(provider));
+        Assert.Equal(5, new BackendOptions { Instances = 5 }.InstancesFor(provider));
+    }
+
+    [Fact]
+    public void Tensorrt_gets_fp16_an_engine_cache_under_the_model_cache_and_the_batch_range()
+    {
+        var settings = new ModelBackendSettings(Upload: InputUpload.Uint8, CacheDirectory: _directory);
+        var target = new TensorRtTarget(settings.EngineCacheDirectory("ab12"), "images", [416, 416, 3], null, 16);
+
+        var options = target.ProviderOptions(deviceId: 1);
+
+        var cache = Path.Combine(_directory, "tensorrt", "ab12-uint8");
+        Assert.Equal("1", options["device_id"]);
+        Assert.Equal("1", options["trt_fp16_enable"]);
+        Assert.Equal(("1", cache), (options["trt_engine_cache_enable"], options["trt_engine_cache_path"]));
+        Assert.Equal(cache, options["trt_timing_cache_path"]);
+        Assert.True(Directory.Exists(cache));
+        Assert.Equal("images:1x416x416x3", options["trt_profile_min_shapes"]);
+        Assert.Equal("images:16x416x416x3", options["trt_profile_opt_shapes"]);
+        Assert.Equal("images:16x416x416x3", options["trt_profile_max_shapes"]);
+        Assert.DoesNotContain("trt_profile_min_shapes", (target with { StaticBatchSize = 1 }).ProviderOptions(0).Keys);
+    }
+
+    [Theory]
+    [InlineData(ExecutionProviderPreference.Cpu, "Inference:CudaGraphs needs the CUDA provider, but Inference:ExecutionProvider is 'cpu'; turn one of them off.")]
+    [InlineData(ExecutionProviderPreference.TensorRT, "Inference:CudaGraphs applies to the CUDA provider only; with Inference:ExecutionProvider 'tensorrt' leave it off (TensorRT plans its own kernels).")]
+    public void Cuda_graphs_with_a_provider_that_has_none_fail_validation_with_a_sentence(ExecutionProviderPreference provider, string expected)
+    {
+        var result = new BackendOptionsValidator().Validate(null, new BackendOptions { ExecutionProvider = provider, CudaGraphs = true });
+
+        Assert.True(result.Failed);
+        Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new BackendOptionsValidator().Validate(null, new BackendOptions { ExecutionProvider = ExecutionProviderPreference.Cuda, CudaGraphs = true }).Succeeded);
+    }
+}
