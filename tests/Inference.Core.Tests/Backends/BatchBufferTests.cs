@@ -69,6 +69,24 @@ public sealed class BatchBufferTests
     }
 
     [Fact]
+    public void Trimming_after_a_burst_frees_the_surplus_native_memory_not_only_the_references()
+    {
+        using var memory = HostMemory.Cpu();
+        using var pool = new BatchTensorPool(memory, Float, 2, retained: 4);
+        var burst = Enumerable.Range(0, 4).Select(_ => pool.Rent()).ToArray();
+        foreach (var batch in burst)
+        {
+            batch.Dispose();
+        }
+
+        Assert.Equal((4, 4), (pool.Pooled, memory.LiveAllocations));
+
+        pool.Trim(keep: 1);
+
+        Assert.Equal((1, 1), (pool.Pooled, memory.LiveAllocations));
+    }
+
+    [Fact]
     public void An_output_a_request_still_reads_outlives_the_pool_and_is_freed_when_let_go()
     {
         using var memory = HostMemory.Cpu();
