@@ -37,12 +37,11 @@ public sealed record BackendOptions : IValidatableObject
     public const int DefaultCudaInstances = 2;
 
     /// <summary>
-    /// Instances per model on CPU, each a session with <see cref="DefaultCpuIntraOpThreads"/> intra-op threads.
-    /// Chosen by measurement (README, "Instances and threads on CPU").
+    /// Instances per model on CPU, the cores split between them (<see cref="IntraOpThreadsFor"/>): while one runs the
+    /// model, the other's batch is decoded and postprocessed. Chosen by measurement (README, "Instances and threads on
+    /// CPU"): 12% more throughput at 16 clients than one session on every core, the same lone-client latency.
     /// </summary>
-    public const int DefaultCpuInstances = 1;
-
-    public const int DefaultCpuIntraOpThreads = 0;
+    public const int DefaultCpuInstances = 2;
 
     public ExecutionProviderPreference ExecutionProvider { get; init; } = ExecutionProviderPreference.Auto;
 
@@ -84,7 +83,12 @@ public sealed record BackendOptions : IValidatableObject
     public int InstancesFor(string provider) =>
         Instances ?? (OnnxSessionFactory.RunsOnGpu(provider) ? DefaultCudaInstances : DefaultCpuInstances);
 
-    public int IntraOpThreadsFor(bool gpu) => IntraOpThreads ?? (gpu ? 0 : DefaultCpuIntraOpThreads);
+    /// <summary>
+    /// On CPU without a setting, the cores divided among the instances (at least one each), so instances never
+    /// oversubscribe the machine; on a GPU, ORT's default (the CPU side only runs the nodes the GPU does not take).
+    /// </summary>
+    public int IntraOpThreadsFor(bool gpu) =>
+        IntraOpThreads ?? (gpu ? 0 : Math.Max(1, Environment.ProcessorCount / (Instances ?? DefaultCpuInstances)));
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
