@@ -73,6 +73,9 @@ public sealed class GpuBuildTests : IClassFixture<GpuBuildTests.Published>
         Assert.Equal("CPUExecutionProvider", model.GetProperty("provider").GetString());
         Assert.Single(api.Lines, l => l.Contains("TensorRT execution provider unavailable, falling back to CUDA", StringComparison.Ordinal));
         Assert.Single(api.Lines, l => l.Contains("CUDA execution provider unavailable, falling back to CPU", StringComparison.Ordinal));
+
+        // Instances follow the provider that loaded: one on CPU, where two would only split the same cores.
+        Assert.Equal(1, model.GetProperty("batching").GetProperty("instances").GetInt32());
     }
 
     /// <summary>The folder scripts/publish-for-tests.sh published the build stage into, and a model cache for the class.</summary>

@@ -37,11 +37,12 @@ public sealed record BackendOptions : IValidatableObject
     public const int DefaultCudaInstances = 2;
 
     /// <summary>
-    /// Instances per model on CPU, the cores split between them (<see cref="IntraOpThreadsFor"/>): while one runs the
-    /// model, the other's batch is decoded and postprocessed. Chosen by measurement (README, "Instances and threads on
-    /// CPU"): 12% more throughput at 16 clients than one session on every core, the same lone-client latency.
+    /// Instances per model on CPU, the cores split between them (<see cref="IntraOpThreadsFor"/>). Chosen by
+    /// measurement (README, "Instances and threads on CPU"): one session on every core gave the better lone-client
+    /// latency and, in the full HTTP runs, the better throughput; a second session cost 66 MB resident for nothing
+    /// that reproduced.
     /// </summary>
-    public const int DefaultCpuInstances = 2;
+    public const int DefaultCpuInstances = 1;
 
     public ExecutionProviderPreference ExecutionProvider { get; init; } = ExecutionProviderPreference.Auto;
 

@@ -24,7 +24,7 @@ public sealed class ProviderChoiceTests : IDisposable
     {
         var cores = Environment.ProcessorCount;
 
-        Assert.Equal(Math.Max(1, cores / 2), new BackendOptions().IntraOpThreadsFor(gpu: false));
+        Assert.Equal(cores, new BackendOptions().IntraOpThreadsFor(gpu: false));
         Assert.Equal(Math.Max(1, cores / 4), new BackendOptions { Instances = 4 }.IntraOpThreadsFor(gpu: false));
         Assert.Equal(3, new BackendOptions { IntraOpThreads = 3 }.IntraOpThreadsFor(gpu: false));
         Assert.Equal(0, new BackendOptions().IntraOpThreadsFor(gpu: true));
@@ -70,8 +70,8 @@ public sealed class ProviderChoiceTests : IDisposable
     [Theory]
     [InlineData(OnnxSessionFactory.CudaProvider, 2)]
     [InlineData(OnnxSessionFactory.TensorRtProvider, 2)]
-    [InlineData(OnnxSessionFactory.CpuProvider, 2)]
-    public void Instances_default_to_two_on_every_provider_unless_set(string provider, int expected)
+    [InlineData(OnnxSessionFactory.CpuProvider, 1)]
+    public void Instances_default_to_two_per_gpu_and_one_on_cpu_unless_set(string provider, int expected)
     {
         Assert.Equal(expected, new BackendOptions().InstancesFor(provider));
         Assert.Equal(5, new BackendOptions { Instances = 5 }.InstancesFor(provider));
