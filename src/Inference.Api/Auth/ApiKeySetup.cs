@@ -18,6 +18,7 @@ public static class ApiKeySetup
                 options.ApiKeys.Add(scalar);
             }
         });
+
         services.AddSingleton<ApiKeys>();
         return services;
     }
