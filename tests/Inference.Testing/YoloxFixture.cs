@@ -66,6 +66,17 @@ public static class YoloxFixture
         return null;
     }
 
+    /// <summary>The input the fixtures README verified: 416², top-left letterbox, BGR, raw 0–255 (needs no shared file).</summary>
+    public static ModelInput Input => new()
+    {
+        Width = 416,
+        Height = 416,
+        ChannelOrder = ChannelOrder.Bgr,
+        PixelScale = PixelScale.Raw,
+        Anchor = LetterboxAnchor.TopLeft,
+        PadValue = 114,
+    };
+
     /// <summary>The preprocessing the fixtures README verified: top-left letterbox, BGR, raw 0–255, class-agnostic NMS.</summary>
     /// <param name="modelDirectory">Where classes.txt is; the shared fixtures when null.</param>
     public static ModelManifest Manifest(string? modelDirectory = null) => new()
@@ -73,15 +84,7 @@ public static class YoloxFixture
         Name = "yolox-nano",
         Version = "0.1.1rc0",
         Format = OutputFormat.Yolox,
-        Input = new ModelInput
-        {
-            Width = 416,
-            Height = 416,
-            ChannelOrder = ChannelOrder.Bgr,
-            PixelScale = PixelScale.Raw,
-            Anchor = LetterboxAnchor.TopLeft,
-            PadValue = 114,
-        },
+        Input = Input,
         Classes = File.ReadAllLines(Path.Combine(modelDirectory ?? ModelDirectory, "classes.txt")).Where(l => l.Length > 0).ToArray(),
         Postprocess = new PostprocessDefaults { Confidence = 0.3f, Iou = 0.45f, Agnostic = true },
         BaseDirectory = modelDirectory ?? ModelDirectory,

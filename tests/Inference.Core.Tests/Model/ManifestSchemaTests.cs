@@ -40,16 +40,7 @@ public sealed class ManifestSchemaTests
             Name = "yolox-nano",
             Version = "0.1.1",
             Format = Inference.Core.Model.OutputFormat.Yolox,
-            Input = new ModelInput
-            {
-                Width = 416,
-                Height = 416,
-                ChannelOrder = ChannelOrder.Bgr,
-                PixelScale = PixelScale.Raw,
-                Anchor = LetterboxAnchor.TopLeft,
-                PadValue = 114,
-                Tensor = "images",
-            },
+            Input = YoloxFixture.Input with { Tensor = "images" },
             Classes = ["person", "bicycle"],
             Postprocess = new PostprocessDefaults { Confidence = 0.3f, Iou = 0.45f, Agnostic = true },
             Schema = "manifest.schema.json",
