@@ -6,8 +6,9 @@ namespace Inference.Api.Auth;
 /// <summary>
 /// Refuses requests without an accepted API key when <c>Auth:ApiKeys</c> is set. Probes (<c>/health/*</c>,
 /// <c>/v2/health/*</c>, SageMaker's <c>/ping</c>) and <c>/metrics</c> are always open, so orchestrators and
-/// Prometheus need no key; so are the demo page and the API reference, which only describe. Routes marked <see cref="ApiKeyInBody"/> take Roboflow's key from the JSON body
-/// instead and check it themselves before doing any work.
+/// Prometheus need no key; so are the demo page and the API reference, which only describe. Routes marked
+/// <see cref="ApiKeyInBody"/> take Roboflow's key from the JSON body instead and check it themselves before doing any
+/// work.
 /// </summary>
 internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys)
 {

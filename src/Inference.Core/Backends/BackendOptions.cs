@@ -85,11 +85,15 @@ public sealed record BackendOptions : IValidatableObject
         Instances ?? (OnnxSessionFactory.RunsOnGpu(provider) ? DefaultCudaInstances : DefaultCpuInstances);
 
     /// <summary>
-    /// On CPU without a setting, the cores divided among the instances (at least one each), so instances never
-    /// oversubscribe the machine; on a GPU, ORT's default (the CPU side only runs the nodes the GPU does not take).
+    /// Without a setting: one CPU instance gets ORT's default (one thread per physical core); several split the cores
+    /// between them (at least one each), so instances never oversubscribe the machine; on a GPU, ORT's default (the
+    /// CPU side only runs the nodes the GPU does not take).
     /// </summary>
-    public int IntraOpThreadsFor(bool gpu) =>
-        IntraOpThreads ?? (gpu ? 0 : Math.Max(1, Environment.ProcessorCount / (Instances ?? DefaultCpuInstances)));
+    public int IntraOpThreadsFor(bool gpu)
+    {
+        var instances = Instances ?? DefaultCpuInstances;
+        return IntraOpThreads ?? (gpu || instances == 1 ? 0 : Math.Max(1, Environment.ProcessorCount / instances));
+    }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -8,8 +8,12 @@ namespace Inference.Lambda.Runtime;
 /// </summary>
 public sealed partial class LambdaRuntime(RuntimeApiClient api, ILogger logger, TimeProvider? time = null)
 {
-    /// <summary>Kept back from each deadline so that the error or response still reaches Lambda in time.</summary>
-    public static readonly TimeSpan AnswerMargin = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// Kept back from each deadline so that the error or response still reaches Lambda in time: a tenth of the time
+    /// the invocation has, at least 200 ms (a busy host can take that long to schedule the answer) and at most 1 s.
+    /// </summary>
+    public static TimeSpan AnswerMargin(TimeSpan remaining) =>
+        TimeSpan.FromTicks(Math.Clamp(remaining.Ticks / 10, TimeSpan.FromMilliseconds(200).Ticks, TimeSpan.FromSeconds(1).Ticks));
 
     public const string TraceIdVariable = "_X_AMZN_TRACE_ID";
 
@@ -58,7 +62,8 @@ public sealed partial class LambdaRuntime(RuntimeApiClient api, ILogger logger, 
         // Where the X-Ray SDK and OpenTelemetry's AWS propagator look for the invocation's trace; the logs read it back.
         Environment.SetEnvironmentVariable(TraceIdVariable, invocation.TraceId);
         using var scope = logger.BeginScope(new Dictionary<string, object?> { ["AwsRequestId"] = invocation.RequestId, ["XRayTraceId"] = Environment.GetEnvironmentVariable(TraceIdVariable) });
-        var budget = invocation.Remaining(_time) - AnswerMargin;
+        var remaining = invocation.Remaining(_time);
+        var budget = remaining - AnswerMargin(remaining);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         deadline.CancelAfter(budget > TimeSpan.Zero ? budget : TimeSpan.Zero);
         try

@@ -24,7 +24,7 @@ public sealed class ProviderChoiceTests : IDisposable
     {
         var cores = Environment.ProcessorCount;
 
-        Assert.Equal(cores, new BackendOptions().IntraOpThreadsFor(gpu: false));
+        Assert.Equal(0, new BackendOptions().IntraOpThreadsFor(gpu: false));
         Assert.Equal(Math.Max(1, cores / 4), new BackendOptions { Instances = 4 }.IntraOpThreadsFor(gpu: false));
         Assert.Equal(3, new BackendOptions { IntraOpThreads = 3 }.IntraOpThreadsFor(gpu: false));
         Assert.Equal(0, new BackendOptions().IntraOpThreadsFor(gpu: true));
