@@ -1,8 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using Inference.Api.Tests.Support;
+using Inference.Core.Repository;
 using Inference.DemoModel;
 using Inference.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Inference.Api.Tests;
 
@@ -20,13 +22,8 @@ public sealed class ModelRepositoryTests : IAsyncLifetime
     {
         _service.Start();
 
-        // The broken model fails on its own; the others load.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await ReadyAsync()).Models.Any(m => m.State is "loading" or "warming_up"))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The models never settled.");
-            await Task.Delay(25);
-        }
+        // The broken model fails on its own; the others load. The repository says when all have settled.
+        await _service.Services.GetRequiredService<ModelRepository>().Settled.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
     public async Task DisposeAsync() => await _service.DisposeAsync();
@@ -81,11 +78,5 @@ public sealed class ModelRepositoryTests : IAsyncLifetime
         Assert.False(models[1].TryGetProperty("sha256", out _));
         Assert.Equal("failed", models[1].GetProperty("state").GetString());
         Assert.Equal(models[0].GetProperty("sha256").GetString(), models[2].GetProperty("sha256").GetString());
-    }
-
-    private async Task<ReadyAnswer> ReadyAsync()
-    {
-        using var response = await _service.Client.GetAsync("/health/ready");
-        return await response.ReadAs<ReadyAnswer>();
     }
 }

@@ -65,7 +65,7 @@ public sealed class DemoPageTests(ServiceWithBrowser service) : IClassFixture<Se
         await page.Locator("#confidence").FillAsync("0.9");
 
         await Expect(page.Locator("#confidence-value")).ToHaveTextAsync("0.90");
-        await WaitForRequestAsync(requests, r => r.Contains("confidence=0.9&iou=0.3", StringComparison.Ordinal));
+        await WaitForRequestAsync(page, requests, r => r.Contains("confidence=0.9&iou=0.3", StringComparison.Ordinal));
         await Expect(rows).ToHaveCountAsync(3);
     }
 
@@ -80,7 +80,7 @@ public sealed class DemoPageTests(ServiceWithBrowser service) : IClassFixture<Se
 
         await page.GetByLabel("Model", new() { Exact = true }).SelectOptionAsync("second");
 
-        await WaitForRequestAsync(requests, r => r.Contains("/v1/models/second/detect?", StringComparison.Ordinal));
+        await WaitForRequestAsync(page, requests, r => r.Contains("/v1/models/second/detect?", StringComparison.Ordinal));
         await Expect(page.Locator("#pin")).ToContainTextAsync("second");
         await Expect(page.Locator("#detections tbody tr")).ToHaveCountAsync(4);
     }
@@ -146,11 +146,21 @@ public sealed class DemoPageTests(ServiceWithBrowser service) : IClassFixture<Se
     private static async Task<int[]> CanvasPixelAsync(IPage page, int x, int y) =>
         await page.EvaluateAsync<int[]>($"() => [...document.getElementById('overlay').getContext('2d').getImageData({x}, {y}, 1, 1).data]");
 
-    private static async Task WaitForRequestAsync(List<string> requests, Func<string, bool> match)
+    private static async Task WaitForRequestAsync(IPage page, List<string> requests, Func<string, bool> match)
     {
-        // Polls the request log the page's own event fills; the page decides when it sends, after its debounce.
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
+        // The page's own request event decides: listen first, then look at what was already sent, so a request
+        // made in between is not missed.
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnRequest(object? sender, IRequest request)
+        {
+            if (match(request.Url))
+            {
+                seen.TrySetResult();
+            }
+        }
+
+        page.Request += OnRequest;
+        try
         {
             lock (requests)
             {
@@ -160,8 +170,18 @@ public sealed class DemoPageTests(ServiceWithBrowser service) : IClassFixture<Se
                 }
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"No such request; sent: {JsonSerializer.Serialize(requests)}");
-            await Task.Delay(50);
+            await seen.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        }
+        catch (TimeoutException)
+        {
+            lock (requests)
+            {
+                Assert.Fail($"No such request; sent: {JsonSerializer.Serialize(requests)}");
+            }
+        }
+        finally
+        {
+            page.Request -= OnRequest;
         }
     }
 }

@@ -193,17 +193,55 @@ internal static class ModelCommands
         return command;
     }
 
-    private static Command Push()
+    private static Command Push() => UploadCommand(
+        "push",
+        "Validate the model as the service would, then upload weights, golden images and the manifest, and print the pin a service or task definition needs.",
+        new UploadTexts(
+            "The ONNX weights to upload.",
+            "The model manifest; its golden images are uploaded too.",
+            "A bucket with versioning enabled.",
+            "Key prefix; default models/<model name>/.",
+            "The model's name in the pushed manifest (and so in the service and the registry); default the manifest's.",
+            "The model's version in the pushed manifest: the registry registers exactly this version; default the manifest's."),
+        file => $"Uploading {file.Name}",
+        (s3, request, progress, cancellationToken) => new ModelPusher(s3).PushAsync(request, progress, cancellationToken: cancellationToken));
+
+    private static Command PackageSageMaker() => UploadCommand(
+        "package-sagemaker",
+        "Push the model as 'model push' does, then build model.tar.gz (manifest, weights, golden images) for a SageMaker endpoint, upload it once under its SHA-256 and print the pin with its ModelDataUrl; 'registry model register --pin' takes that pin.",
+        new UploadTexts(
+            "The ONNX weights.",
+            "The model manifest; its golden images go into the archive too.",
+            "A bucket with versioning enabled, in the endpoint's region.",
+            "Key prefix; default models/<model name>/. The archive goes under PREFIX/sagemaker/<its sha256>/.",
+            "The model's name in the pushed manifest and the archive; default the manifest's.",
+            "The model's version in the pushed manifest and the archive; default the manifest's."),
+        file => $"Uploading {file.Name} and {SageMakerPackager.ArchiveName}",
+        (s3, request, progress, cancellationToken) => new SageMakerPackager(s3).PackageAsync(request, progress, cancellationToken));
+
+    /// <summary>The help texts of the options 'model push' and 'model package-sagemaker' share.</summary>
+    private sealed record UploadTexts(string Weights, string Manifest, string Bucket, string Prefix, string Name, string Version);
+
+    /// <summary>
+    /// 'model push' and 'model package-sagemaker': the same options, request, S3 client, progress and pin output; only
+    /// what is uploaded differs.
+    /// </summary>
+    private static Command UploadCommand(
+        string commandName,
+        string description,
+        UploadTexts texts,
+        Func<FileInfo, string> progressLabel,
+        Func<Amazon.S3.IAmazonS3, PushRequest, IProgress<long>?, CancellationToken, Task<PushResult>> upload)
     {
-        var weights = new Option<FileInfo>("--weights") { Description = "The ONNX weights to upload.", Required = true };
-        var manifest = new Option<FileInfo>("--manifest") { Description = "The model manifest; its golden images are uploaded too.", Required = true };
-        var bucket = new Option<string>("--bucket") { Description = "A bucket with versioning enabled.", Required = true };
-        var prefix = new Option<string?>("--prefix") { Description = "Key prefix; default models/<model name>/." };
-        var name = new Option<string?>("--name") { Description = "The model's name in the pushed manifest (and so in the service and the registry); default the manifest's." };
-        var version = new Option<string?>("--version") { Description = "The model's version in the pushed manifest: the registry registers exactly this version; default the manifest's." };
+        var weights = new Option<FileInfo>("--weights") { Description = texts.Weights, Required = true };
+        var manifest = new Option<FileInfo>("--manifest") { Description = texts.Manifest, Required = true };
+        var bucket = new Option<string>("--bucket") { Description = texts.Bucket, Required = true };
+        var prefix = new Option<string?>("--prefix") { Description = texts.Prefix };
+        var name = new Option<string?>("--name") { Description = texts.Name };
+        var version = new Option<string?>("--version") { Description = texts.Version };
         var endpoint = new Option<string?>("--endpoint") { Description = "S3 endpoint override (tests); default S3__ServiceUrl, else AWS." };
         var json = CliOutput.JsonOption();
-        var command = new Command("push", "Validate the model as the service would, then upload weights, golden images and the manifest, and print the pin a service or task definition needs.")
+        var command = new Command(commandName, description)
         {
             weights, manifest, bucket, prefix, name, version, endpoint, json,
         };
@@ -214,48 +252,13 @@ internal static class ModelCommands
             using var s3 = options.CreateClient(sdkRetries: true);
             var file = result.GetValue(weights)!;
             var request = new PushRequest(file.FullName, result.GetValue(manifest)!.FullName, result.GetValue(bucket)!, result.GetValue(prefix), result.GetValue(name), result.GetValue(version));
-            var pushed = await TransferProgress.RunAsync(
+            var uploaded = await TransferProgress.RunAsync(
                 result,
                 result.GetValue(json),
-                $"Uploading {file.Name}",
+                progressLabel(file),
                 file.Exists ? file.Length : 0,
-                progress => new ModelPusher(s3).PushAsync(request, progress, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            PinOutput.Write(CliOutput.Out(result), pushed.Pin, result.GetValue(json));
-            return CliOutput.Success;
-        });
-        return command;
-    }
-
-    private static Command PackageSageMaker()
-    {
-        var weights = new Option<FileInfo>("--weights") { Description = "The ONNX weights.", Required = true };
-        var manifest = new Option<FileInfo>("--manifest") { Description = "The model manifest; its golden images go into the archive too.", Required = true };
-        var bucket = new Option<string>("--bucket") { Description = "A bucket with versioning enabled, in the endpoint's region.", Required = true };
-        var prefix = new Option<string?>("--prefix") { Description = "Key prefix; default models/<model name>/. The archive goes under PREFIX/sagemaker/<its sha256>/." };
-        var name = new Option<string?>("--name") { Description = "The model's name in the pushed manifest and the archive; default the manifest's." };
-        var version = new Option<string?>("--version") { Description = "The model's version in the pushed manifest and the archive; default the manifest's." };
-        var endpoint = new Option<string?>("--endpoint") { Description = "S3 endpoint override (tests); default S3__ServiceUrl, else AWS." };
-        var json = CliOutput.JsonOption();
-        var command = new Command(
-            "package-sagemaker",
-            "Push the model as 'model push' does, then build model.tar.gz (manifest, weights, golden images) for a SageMaker endpoint, upload it once under its SHA-256 and print the pin with its ModelDataUrl; 'registry model register --pin' takes that pin.")
-        {
-            weights, manifest, bucket, prefix, name, version, endpoint, json,
-        };
-
-        command.SetAction(async (result, cancellationToken) =>
-        {
-            var options = new S3Options { ServiceUrl = result.GetValue(endpoint) ?? Environment.GetEnvironmentVariable("S3__ServiceUrl") };
-            using var s3 = options.CreateClient(sdkRetries: true);
-            var file = result.GetValue(weights)!;
-            var request = new PushRequest(file.FullName, result.GetValue(manifest)!.FullName, result.GetValue(bucket)!, result.GetValue(prefix), result.GetValue(name), result.GetValue(version));
-            var packaged = await TransferProgress.RunAsync(
-                result,
-                result.GetValue(json),
-                $"Uploading {file.Name} and {SageMakerPackager.ArchiveName}",
-                file.Exists ? file.Length : 0,
-                progress => new SageMakerPackager(s3).PackageAsync(request, progress, cancellationToken)).ConfigureAwait(false);
-            PinOutput.Write(CliOutput.Out(result), packaged.Pin, result.GetValue(json));
+                progress => upload(s3, request, progress, cancellationToken)).ConfigureAwait(false);
+            PinOutput.Write(CliOutput.Out(result), uploaded.Pin, result.GetValue(json));
             return CliOutput.Success;
         });
         return command;

@@ -30,6 +30,7 @@ public sealed partial class ModelRepository : IAsyncDisposable
     private readonly IModelObserver? _observer;
     private readonly ILogger _logger;
     private readonly string _contentRoot;
+    private readonly TaskCompletionSource _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ModelRepository(ModelRepositoryOptions options, ModelLoader loader, DetectionService detection, string contentRoot, ILogger<ModelRepository> logger, IModelObserver? observer = null)
     {
@@ -56,6 +57,9 @@ public sealed partial class ModelRepository : IAsyncDisposable
 
     public ModelEntry? Find(string id) => Models.FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.Ordinal));
 
+    /// <summary>Completes once every model has finished its load, ready or failed (what a caller waits on, never polls).</summary>
+    public Task Settled => _settled.Task;
+
     /// <summary>Loads every model in turn; a model that fails stays failed with its reason, and the others still load.</summary>
     public async Task LoadAllAsync(CancellationToken stoppingToken)
     {
@@ -63,6 +67,8 @@ public sealed partial class ModelRepository : IAsyncDisposable
         {
             await LoadAsync(entry, stoppingToken).ConfigureAwait(false);
         }
+
+        _settled.TrySetResult();
     }
 
     /// <summary>While idle: every loaded model gives back the batch buffers a burst left behind.</summary>
