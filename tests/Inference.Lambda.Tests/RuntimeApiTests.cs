@@ -98,6 +98,8 @@ public sealed class RuntimeApiTests(PublishedBootstrap bootstrap) : IAsyncLifeti
     {
         using var hanging = new HangingServer();
         await using var lambda = LambdaProcess.Start(bootstrap.Directory, _runtime.Endpoint, "validate", ValidatorEnvironment(hanging.Url, reserveMs: 0));
+        // The deadline counts from the invocation, so a cold start on a busy host would eat into it: wait for the first poll.
+        await _runtime.Initialised.WaitAsync(Patience);
 
         // Five seconds: the runtime keeps 500 ms back to answer, room on a busy 2-core host.
         var report = await _runtime.InvokeAsync(Events.Hook(), TimeSpan.FromSeconds(5)).WaitAsync(Patience);
@@ -113,6 +115,7 @@ public sealed class RuntimeApiTests(PublishedBootstrap bootstrap) : IAsyncLifeti
     {
         using var hanging = new HangingServer();
         await using var lambda = LambdaProcess.Start(bootstrap.Directory, _runtime.Endpoint, "validate", ValidatorEnvironment(hanging.Url, reserveMs: 2000));
+        await _runtime.Initialised.WaitAsync(Patience);
 
         var report = await _runtime.InvokeAsync(Events.Hook("d-NEARDEADLINE", "hook-7"), TimeSpan.FromSeconds(4)).WaitAsync(Patience);
         var call = await _codeDeploy.NextCallAsync(TimeSpan.FromSeconds(5));
