@@ -53,6 +53,9 @@ public sealed class HealthAndModelTests(DemoServiceFixture fixture) : IClassFixt
         Assert.Equal("images", model.GetProperty("input").GetProperty("tensor").GetString());
         Assert.Equal(8, model.GetProperty("batching").GetProperty("max_batch_size").GetInt32());
         Assert.True(model.GetProperty("batching").GetProperty("dynamic_batch").GetBoolean());
+
+        // The shipped appsettings.json keeps the documented default: a lone request runs at once, not after a wait for company.
+        Assert.Equal(0, model.GetProperty("batching").GetProperty("max_delay_ms").GetInt32());
         Assert.Equal(["red", "green", "blue", "yellow"], model.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
         Assert.Equal(0.25, model.GetProperty("defaults").GetProperty("confidence").GetDouble(), 3);
         Assert.True(model.GetProperty("startup_ms").GetDouble() > 0);
