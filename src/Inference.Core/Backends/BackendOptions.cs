@@ -20,6 +20,22 @@ public enum ExecutionProviderPreference
     TensorRT,
 }
 
+/// <summary>When ONNX Runtime's intra- and inter-op threads may busy-wait for work instead of sleeping.</summary>
+public enum Spinning
+{
+    /// <summary>Threads sleep whenever they run out of work, also between the operators of one run.</summary>
+    Off,
+
+    /// <summary>
+    /// Threads spin while a run is in flight, so no operator waits for a thread to wake, and stop the moment the last
+    /// run returns (ORT's <c>session.force_spinning_stop</c>), so decoding and HTTP get the cores between runs.
+    /// </summary>
+    DuringRuns,
+
+    /// <summary>ORT's own default: threads also spin for a while after a run, taking cores from everything else.</summary>
+    Always,
+}
+
 public enum GraphOptimization
 {
     Disabled,
@@ -75,10 +91,11 @@ public sealed record BackendOptions : IValidatableObject
     public int InterOpThreads { get; init; }
 
     /// <summary>
-    /// Let idle intra-op threads spin. Off by default: in a service the same cores decode images and serve HTTP,
-    /// and spinning threads take their time.
+    /// Whether ORT's threads busy-wait for work. <see cref="Spinning.DuringRuns"/> by default (README, "Instances and
+    /// threads on CPU"): a run's operators do not wait for sleeping threads, and between runs the same cores decode
+    /// images and serve HTTP.
     /// </summary>
-    public bool AllowSpinning { get; init; }
+    public Spinning Spinning { get; init; } = Spinning.DuringRuns;
 
     /// <summary>Instances for the provider that was actually loaded.</summary>
     public int InstancesFor(string provider) =>

@@ -91,8 +91,11 @@ public static partial class OnnxSessionFactory
             },
             InterOpNumThreads = options.InterOpThreads,
         };
-        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
-        sessionOptions.AddSessionConfigEntry("session.inter_op.allow_spinning", options.AllowSpinning ? "1" : "0");
+        foreach (var (key, value) in SpinningEntries(options.Spinning))
+        {
+            sessionOptions.AddSessionConfigEntry(key, value);
+        }
+
         var provider = ConfigureProvider(sessionOptions, options, tensorRt, logger);
         sessionOptions.IntraOpNumThreads = options.IntraOpThreadsFor(RunsOnGpu(provider));
         try
@@ -106,6 +109,20 @@ public static partial class OnnxSessionFactory
                 : string.Empty;
             throw new ModelLoadException($"'{model.Description}' could not be loaded as an ONNX model{graphs}: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>ORT's session entries for a <see cref="Spinning"/> mode.</summary>
+    public static IReadOnlyList<(string Key, string Value)> SpinningEntries(Spinning spinning)
+    {
+        var spin = spinning == Spinning.Off ? "0" : "1";
+        return
+        [
+            ("session.intra_op.allow_spinning", spin),
+            ("session.inter_op.allow_spinning", spin),
+
+            // Stops the spinning the moment the last concurrent Run returns; the next Run starts it again.
+            ("session.force_spinning_stop", spinning == Spinning.DuringRuns ? "1" : "0"),
+        ];
     }
 
     private static string ConfigureProvider(SessionOptions sessionOptions, BackendOptions options, TensorRtTarget? tensorRt, ILogger logger)

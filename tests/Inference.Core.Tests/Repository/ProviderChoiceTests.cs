@@ -30,6 +30,18 @@ public sealed class ProviderChoiceTests : IDisposable
         Assert.Equal(0, new BackendOptions().IntraOpThreadsFor(gpu: true));
     }
 
+    [Theory]
+    [InlineData(Spinning.Off, "0", "0")]
+    [InlineData(Spinning.DuringRuns, "1", "1")]
+    [InlineData(Spinning.Always, "1", "0")]
+    public void Spinning_maps_to_orts_spin_and_stop_entries_and_by_default_spins_only_during_runs(Spinning spinning, string spin, string stop)
+    {
+        var entries = OnnxSessionFactory.SpinningEntries(spinning).ToDictionary(e => e.Key, e => e.Value);
+
+        Assert.Equal(Spinning.DuringRuns, new BackendOptions().Spinning);
+        Assert.Equal((spin, spin, stop), (entries["session.intra_op.allow_spinning"], entries["session.inter_op.allow_spinning"], entries["session.force_spinning_stop"]));
+    }
+
     [Fact]
     public async Task Tensorrt_falls_back_to_cuda_then_to_cpu_with_one_warning_each_for_every_instance()
     {
