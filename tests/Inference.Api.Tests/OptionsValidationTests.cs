@@ -33,6 +33,13 @@ public sealed class OptionsValidationTests
     [InlineData("Inputs:UrlTimeoutMs", "5", "Inputs:UrlTimeoutMs")]
     [InlineData("Auth:ApiKeys:0", "my-plain-key", "Auth:ApiKeys entry 0 is not a SHA-256")]
     [InlineData("Compat:Aliases:0:Id", "acme/1", "Compat:Aliases:0 needs both Id")]
+
+    // The binder would take numbers for enums: "1" as the second name, "7" as a value that does not exist.
+    [InlineData("Inference:ExecutionProvider", "1", "Inference:ExecutionProvider: '1' is not a valid value (one of: auto, cuda, cpu, tensorrt).")]
+    [InlineData("Inference:Spinning", "7", "Inference:Spinning: '7' is not a valid value (one of: off, duringruns, always).")]
+    [InlineData("Inference:GraphOptimization", "Basic, All", "Inference:GraphOptimization: 'Basic, All' is not a valid value")]
+    [InlineData("Model:Upload", "1", "Model:Upload: '1' is not a valid value (one of: float32, uint8).")]
+    [InlineData("Models:coco:Upload", "0", "Models:coco:Upload: '0' is not a valid value (one of: float32, uint8).")]
     public void A_bad_setting_fails_validation_with_a_message_naming_the_key(string key, string value, string expected)
     {
         var failure = Assert.ThrowsAny<Exception>(() => Validate(new Dictionary<string, string?> { [key] = value, ["Shutdown:DrainDelaySeconds"] = "2" }));
@@ -68,6 +75,7 @@ public sealed class OptionsValidationTests
     [InlineData("Limits__MaxBodyBytes", "lots", "Configuration error: Limits:MaxBodyBytes: 'lots' is not a valid whole number.")]
     [InlineData("Inference__ExecutionProvider", "gpu", "Configuration error: Inference:ExecutionProvider: 'gpu' is not a valid value (one of: auto, cuda, cpu, tensorrt).")]
     [InlineData("Model__Upload", "int8", "Configuration error: Model:Upload: 'int8' is not a valid value (one of: float32, uint8).")]
+    [InlineData("Inference__Spinning", "2", "Configuration error: Inference:Spinning: '2' is not a valid value (one of: off, duringruns, always).")]
     public async Task A_bad_setting_stops_the_real_process_at_boot_with_one_sentence_and_exit_code_78(string variable, string value, string expected)
     {
         var (exitCode, output) = await ApiProcess.RunToExitAsync(new Dictionary<string, string> { [variable] = value }, TimeSpan.FromSeconds(60));

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Inference.Core.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Api.Hosting;
@@ -17,7 +18,9 @@ public static partial class StartupFailure
     {
         OptionsValidationException validation => [.. validation.Failures.Select(Unprefixed)],
         InvalidOperationException { Message: var message } when BinderFailure().Match(message) is { Success: true } m =>
-            [$"{m.Groups["key"].Value}: '{m.Groups["value"].Value}' is not a valid {Friendly(m.Groups["type"].Value)}."],
+            [Type.GetType(m.Groups["type"].Value + ", Inference.Core") is { IsEnum: true } type
+                ? EnumSettings.Sentence(m.Groups["key"].Value, m.Groups["value"].Value, type)
+                : $"{m.Groups["key"].Value}: '{m.Groups["value"].Value}' is not a valid {Friendly(m.Groups["type"].Value)}."],
         AggregateException aggregate when aggregate.InnerExceptions.Select(Describe).ToArray() is var all && all.All(a => a is not null) =>
             [.. all.SelectMany(a => a!)],
         _ => null,
@@ -43,7 +46,6 @@ public static partial class StartupFailure
         "System.Int32" or "System.Int64" => "whole number",
         "System.Boolean" => "boolean (true or false)",
         "System.Double" or "System.Single" => "number",
-        _ when type.StartsWith("Inference.", StringComparison.Ordinal) => $"value (one of: {string.Join(", ", (Type.GetType(type + ", Inference.Core")?.GetEnumNames() ?? []).Select(n => n.ToLowerInvariant()))})",
         _ => type,
     };
 

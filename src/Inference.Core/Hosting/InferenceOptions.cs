@@ -13,7 +13,8 @@ namespace Inference.Core.Hosting;
 
 /// <summary>
 /// The options every host binds, each from its one section and checked by its source-generated validator, registered
-/// once here for the service and the Lambda function alike. A bad value stops the start with a sentence naming its key.
+/// once here for the service and the Lambda function alike. A bad value stops the start with a sentence naming its key,
+/// and so does a number where a setting takes a name (<see cref="EnumSettings"/>).
 /// </summary>
 public static class InferenceOptions
 {
@@ -34,6 +35,8 @@ public static class InferenceOptions
             })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelRepositoryOptions>, ModelRepositoryOptionsValidator>();
+        services.AddSingleton<IValidateOptions<ModelRepositoryOptions>>(new EnumSettingsValidator<ModelRepositoryOptions>(
+            configuration, (ModelOptions.Section, typeof(ModelOptions)), (ModelRepositoryOptions.Section, typeof(Dictionary<string, ModelOptions>))));
         return services;
     }
 
@@ -43,6 +46,7 @@ public static class InferenceOptions
     {
         services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+        services.AddSingleton<IValidateOptions<TOptions>>(new EnumSettingsValidator<TOptions>(configuration, (section, typeof(TOptions))));
         return services;
     }
 }
