@@ -1,14 +1,21 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
+using Inference.Core.Telemetry;
 
 namespace Inference.HttpBenchmark;
 
-/// <summary>A closed-loop load: <c>concurrency</c> clients each post a JPEG, wait for the answer, and post again.</summary>
+/// <summary>
+/// A closed-loop load: <c>concurrency</c> clients each post a JPEG, wait for the answer, and post again. A lone client
+/// also reads the stage timings from each answer (parsing JSON would cost a loaded client CPU the service needs).
+/// </summary>
 internal static class HttpLoad
 {
     public static async Task<RunResult> RunAsync(Uri service, IReadOnlyList<byte[]> jpegs, int concurrency, TimeSpan duration)
     {
+        var stages = new ConcurrentBag<double[]>();
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var client = new HttpClient(handler) { BaseAddress = service, Timeout = TimeSpan.FromSeconds(60) };
         var clock = Stopwatch.StartNew();
@@ -24,10 +31,15 @@ internal static class HttpLoad
                 try
                 {
                     using var response = await client.PostAsync("/v1/detect", content);
-                    await response.Content.ReadAsByteArrayAsync();
+                    var body = await response.Content.ReadAsByteArrayAsync();
                     if (response.StatusCode == HttpStatusCode.OK)
                     {
-                        latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                        var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                        latencies.Add(elapsed);
+                        if (concurrency == 1)
+                        {
+                            stages.Add(Timings(elapsed, body));
+                        }
                     }
                     else
                     {
@@ -51,6 +63,24 @@ internal static class HttpLoad
             failed += errors;
         }
 
-        return InProcessThroughput.Result(all, failed, clock.Elapsed);
+        return InProcessThroughput.Result(all, failed, clock.Elapsed) with { Stages = Medians(stages) };
+    }
+
+    private static double[] Timings(double clientMs, byte[] body)
+    {
+        using var answer = JsonDocument.Parse(body);
+        var t = answer.RootElement.GetProperty("timings");
+        return [clientMs, .. new[] { "total_ms", "decode_ms", "preprocess_ms", "queue_ms", "inference_ms", "postprocess_ms" }.Select(name => t.GetProperty(name).GetDouble())];
+    }
+
+    private static StageMedians? Medians(ConcurrentBag<double[]> stages)
+    {
+        if (stages.IsEmpty)
+        {
+            return null;
+        }
+
+        double Of(int index) => Statistics.Median(stages.Select(s => s[index]));
+        return new StageMedians(Of(0), Of(1), Of(2), Of(3), Of(4), Of(5), Of(6));
     }
 }

@@ -60,6 +60,11 @@ internal static class Report
         md.AppendLine("Targets:");
         md.AppendLine(CultureInfo.InvariantCulture, $"- HTTP {Web} at concurrency 16 / raw ORT best = **{throughputRatio:0.00}** (target ≥ 0.85): {Verdict(throughputRatio >= 0.85)}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- HTTP {Web} at concurrency 1, p50 = **{loneP50:0.0} ms** against raw ORT batch 1 {rawLatencyMs:0.0} ms + decode {decodeMs:0.0} ms + 1 ms = {loneBudgetMs:0.0} ms: {Verdict(loneP50 <= loneBudgetMs)}");
+        if (Http(Web, 1).Stages is { } lone)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"  - where a lone request's time goes (medians, by the service's own timings): decode {lone.DecodeMs:0.0} ms, letterbox {lone.PreprocessMs:0.0}, queue {lone.QueueMs:0.0}, model run {lone.InferenceMs:0.0}, postprocess {lone.PostprocessMs:0.0}; HTTP, body and JSON on both sides {lone.OtherMs:0.0} ms (server total {lone.ServerTotalMs:0.0} of the client's {lone.ClientMs:0.0})");
+        }
+
         md.AppendLine(CultureInfo.InvariantCulture, $"- HTTP {Phone} / {Web} throughput at concurrency 4 = **{phoneRatio:0.00}** (target ≥ 0.5): {Verdict(phoneRatio >= 0.5)}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- resident memory idle {ResidentSampler.Mb(memory.Idle)} MB; peak at concurrency 16: {Web} +{ResidentSampler.Mb(webGrowth)} MB (target ≤ +100): {Verdict(webGrowth <= 100L << 20)}, {Phone} +{ResidentSampler.Mb(phoneGrowth)} MB (target ≤ +150): {Verdict(phoneGrowth <= 150L << 20)}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- after the load, back within 20% of idle: {(memory.BackWithin is { } back ? $"after {back.TotalSeconds:0} s" : "not within 60 s")} ({ResidentSampler.Mb(memory.AfterLoad)} MB; target ≤ 60 s): {Verdict(memory.BackWithin is not null)}");
@@ -79,6 +84,7 @@ internal static class Report
             rawBest = rawBest.Name,
             httpToRawBest = throughputRatio,
             lonePercentile50Ms = loneP50,
+            loneStages = Http(Web, 1).Stages,
             loneBudgetMs,
             decodeMs,
             phoneToWebAtConcurrency4 = phoneRatio,
