@@ -51,3 +51,10 @@ internal sealed record Summary(string Name, double ImagesPerSecond, int Errors, 
         Stages = StageMedians.Of(runs.Select(r => r.Stages)),
     };
 }
+
+/// <summary>One round of the full benchmark: raw ORT, the decode and every HTTP load, measured back to back.</summary>
+internal sealed record Round(RunResult RawLone, RunResult RawBest, double DecodeMs, IReadOnlyDictionary<string, RunResult> Http)
+{
+    /// <summary>Raw ORT's batch-1 latency plus the decode plus the 1 ms issue 11 allows a lone request.</summary>
+    public double LoneBudgetMs => (1000 / RawLone.ImagesPerSecond) + DecodeMs + 1;
+}

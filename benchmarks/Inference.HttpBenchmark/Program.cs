@@ -13,7 +13,9 @@ if (args.FirstOrDefault() == "gpu")
 
 // One run, side by side: raw ONNX Runtime (batch 1 and the best batch), the detection service in-process, and the
 // HTTP service under 1, 4 and 16 clients with 640×427 JPEGs and under 4 and 16 clients with 12 MP phone JPEGs; the
-// service's resident memory idle, at peak and after the load. Every figure is the median of several timed runs.
+// service's resident memory idle, at peak and after the load. Every figure is the median of several timed runs, and
+// every ratio the median of the ratios within each round (raw ORT and the service measured minutes apart would
+// compare two different machines on a VM whose speed drifts).
 //   --mode full (default) | layouts (CPU instance/thread layouts) | hostile (the whole hostile corpus over HTTP)
 //   --chart-only REPORT.json redraws the chart of a stored report (beside it) without measuring anything.
 if (args.SkipWhile(a => a != "--chart-only").Skip(1).FirstOrDefault() is { } stored)
@@ -54,20 +56,16 @@ return 0;
 
 async Task FullAsync()
 {
+    // A first pass over the batch sizes finds raw ORT's best; the figures compared with the service come later,
+    // measured in the same rounds as the service's.
+    var scouted = new[] { 1, 2, 4, 8 }.ToDictionary(b => b, b => Measure($"raw ORT, batch {b}", false, () => Task.FromResult(RawOrtThroughput.Measure(subject, b, duration))));
+    var bestBatch = scouted.MaxBy(s => s.Value.ImagesPerSecond).Key;
     var rows = new List<Summary>();
-    var raw = new Dictionary<int, Summary>();
-    foreach (var batch in new[] { 1, 2, 4, 8 })
+    var inProcess = new List<Summary>
     {
-        raw[batch] = Measure($"raw ORT, batch {batch}", false, () => Task.FromResult(RawOrtThroughput.Measure(subject, batch, duration)));
-    }
-
-    var best = raw.Values.MaxBy(s => s.ImagesPerSecond)!;
-    rows.Add(raw[1]);
-    rows.Add(best with { Name = $"{best.Name} (best)" });
-    var decodeMs = DecodeMedian(subject);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  decode of a 640×427 JPEG for the model input: {decodeMs:0.00} ms (median)"));
-    rows.Add(Measure("detection service in-process, 1 caller", true, () => InProcessThroughput.ServiceAsync(subject, 1, duration)));
-    rows.Add(Measure("detection service in-process, 16 callers", true, () => InProcessThroughput.ServiceAsync(subject, 16, duration)));
+        Measure("detection service in-process, 1 caller", true, () => InProcessThroughput.ServiceAsync(subject, 1, duration)),
+        Measure("detection service in-process, 16 callers", true, () => InProcessThroughput.ServiceAsync(subject, 16, duration)),
+    };
 
     var startClock = System.Diagnostics.Stopwatch.StartNew();
     await using var api = await ApiProcess.StartAsync(new Dictionary<string, string> { ["Model__Manifest"] = subject.ManifestPath, ["Inference__ExecutionProvider"] = BenchmarkSubject.Provider.ToString().ToLowerInvariant() });
@@ -80,20 +78,44 @@ async Task FullAsync()
         memory.Idle = idle.Current;
     }
 
-    foreach (var (workload, images, concurrencies) in new[] { ("640×427", subject.Jpegs, new[] { 1, 4, 16 }), ("4032×3024", subject.PhoneJpegs, new[] { 4, 16 }) })
+    var loads = new[] { ("640×427", subject.Jpegs, new[] { 1, 4, 16 }), ("4032×3024", subject.PhoneJpegs, new[] { 4, 16 }) }
+        .SelectMany(w => w.Item3.Select(c => (Name: $"HTTP {w.Item1}, concurrency {c}", Workload: w.Item1, Images: w.Item2, Concurrency: c)))
+        .ToArray();
+    foreach (var load in loads)
     {
-        foreach (var concurrency in concurrencies)
+        await HttpLoad.RunAsync(api.Client.BaseAddress!, load.Images, load.Concurrency, TimeSpan.FromSeconds(2));
+    }
+
+    // Rounds: raw ORT (batch 1 and its best batch), the decode, and every HTTP load, one after another, so each
+    // ratio compares figures taken within a minute of each other on a machine whose speed drifts.
+    var rounds = new List<Round>();
+    for (var round = 0; round < runs; round++)
+    {
+        var http = new Dictionary<string, RunResult>();
+        var rawLone = RawOrtThroughput.Measure(subject, 1, duration);
+        var rawBest = RawOrtThroughput.Measure(subject, bestBatch, duration);
+        var decode = DecodeMedian(subject);
+        foreach (var load in loads)
         {
-            await HttpLoad.RunAsync(api.Client.BaseAddress!, images, concurrency, TimeSpan.FromSeconds(2));
             await using var sampler = new ResidentSampler(api.Id);
             sampler.Start();
-            rows.Add(Measure($"HTTP {workload}, concurrency {concurrency}", true, () => HttpLoad.RunAsync(api.Client.BaseAddress!, images, concurrency, duration)));
-            if (concurrency == 16)
+            http[load.Name] = await HttpLoad.RunAsync(api.Client.BaseAddress!, load.Images, load.Concurrency, duration);
+            // A workload's peak is its own: the 640 px one counts in the first round only, before any 12 MP load
+            // has left its larger buffers behind.
+            if (load.Concurrency == 16 && (round == 0 || load.Images == subject.PhoneJpegs))
             {
-                memory.Peaks[workload] = sampler.Peak;
+                memory.Peaks[load.Workload] = Math.Max(memory.Peaks.GetValueOrDefault(load.Workload), sampler.Peak);
             }
         }
+
+        rounds.Add(new Round(rawLone, rawBest, decode, http));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {round + 1}: raw ORT batch 1 {rawLone.ImagesPerSecond:0.0}, batch {bestBatch} {rawBest.ImagesPerSecond:0.0} images/s, decode {decode:0.00} ms; {string.Join(", ", http.Select(h => $"{h.Key} {h.Value.ImagesPerSecond:0.0}"))}"));
     }
+
+    rows.Add(Summary.Of("raw ORT, batch 1", [.. rounds.Select(r => r.RawLone)], false));
+    rows.Add(Summary.Of($"raw ORT, batch {bestBatch} (best)", [.. rounds.Select(r => r.RawBest)], false));
+    rows.AddRange(inProcess);
+    rows.AddRange(loads.Select(load => Summary.Of(load.Name, [.. rounds.Select(r => r.Http[load.Name])], true)));
 
     // After the load: how long until the service is back within 20% of idle, given a minute.
     await using (var after = new ResidentSampler(api.Id))
@@ -103,7 +125,7 @@ async Task FullAsync()
 
     await api.TerminateAsync();
     await api.WaitForExitAsync(TimeSpan.FromSeconds(60));
-    Report.Write(output, subject.Name, rows, best, raw[1], decodeMs, startup, memory, seconds, runs);
+    Report.Write(output, subject.Name, rows, rounds, startup, memory, seconds, runs);
 }
 
 Summary Measure(string name, bool latencies, Func<Task<RunResult>> run)
