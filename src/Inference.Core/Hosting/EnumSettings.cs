@@ -17,9 +17,9 @@ public static class EnumSettings
     {
         ArgumentNullException.ThrowIfNull(section);
         ArgumentNullException.ThrowIfNull(type);
-        if (DictionaryValueType(type) is { } valueType)
+        if ((DictionaryValueType(type) ?? ListElementType(type)) is { } valueType)
         {
-            return section.GetChildren().SelectMany(entry => Problems(entry, $"{path}:{entry.Key}", valueType));
+            return section.GetChildren().SelectMany(entry => PropertyProblems(entry, $"{path}:{entry.Key}", valueType));
         }
 
         return type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
@@ -35,11 +35,10 @@ public static class EnumSettings
             return setting.Value is { } value && !IsName(underlying, value) ? [Sentence(path, value, underlying)] : [];
         }
 
-        // Nested settings of this project's own types, and dictionaries of them (Models:<id>:…).
-        var nested = DictionaryValueType(underlying) ?? underlying;
-        return nested.IsClass && nested.Namespace?.StartsWith("Inference.", StringComparison.Ordinal) == true && setting.GetChildren().Any()
-            ? Problems(setting, path, underlying)
-            : [];
+        // Nested settings of this project's own types, and dictionaries (Models:<id>:…) and lists of them or of enums.
+        var nested = DictionaryValueType(underlying) ?? ListElementType(underlying) ?? underlying;
+        var ours = nested.IsEnum || (nested.IsClass && nested.Namespace?.StartsWith("Inference.", StringComparison.Ordinal) == true);
+        return ours && setting.GetChildren().Any() ? Problems(setting, path, underlying) : [];
     }
 
     /// <summary>The sentence the binder's own failures get at start-up, so both read alike.</summary>
@@ -48,6 +47,12 @@ public static class EnumSettings
 
     private static bool IsName(Type type, string value) =>
         Enum.GetNames(type).Any(name => string.Equals(name, value.Trim(), StringComparison.OrdinalIgnoreCase));
+
+    private static Type? ListElementType(Type type) =>
+        type.IsArray ? type.GetElementType()
+        : type.IsGenericType && type.GetGenericTypeDefinition() is var definition && (definition == typeof(List<>) || definition == typeof(IReadOnlyList<>) || definition == typeof(IList<>))
+            ? type.GetGenericArguments()[0]
+            : null;
 
     private static Type? DictionaryValueType(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>) && type.GetGenericArguments()[0] == typeof(string)
