@@ -52,7 +52,7 @@ public sealed class CloudFormationTests : IDisposable
     [InlineData("infrastructure.yaml", "      ComputePlatform: ECS", "      ComputePlatfrom: ECS", "ComputePlatfrom: not a property")]
     public void A_misspelled_type_or_property_is_caught(string file, string good, string bad, string expected)
     {
-        var broken = DeliveryFiles.BrokenCopy(Path.Combine(DeliveryFiles.Root, "deploy", file), t => ReplaceFirst(t, good, bad), _directory);
+        var broken = DeliveryFiles.BrokenCopy(Path.Combine(DeliveryFiles.Root, "deploy", file), t => DeliveryFiles.ReplaceFirst(t, good, bad), _directory);
 
         var problems = Spec().Check(CloudFormation.Load(broken));
 
@@ -72,7 +72,7 @@ public sealed class CloudFormationTests : IDisposable
         const string Anchor = "        - PolicyName: read-pinned-models\n          PolicyDocument:\n            Version: \"2012-10-17\"\n            Statement:\n";
         var broken = DeliveryFiles.BrokenCopy(
             DeliveryFiles.Infrastructure,
-            t => ReplaceFirst(t, Anchor, Anchor + "              - Effect: Allow\n                Action: \"*\"\n                Resource: \"*\"\n"),
+            t => DeliveryFiles.ReplaceFirst(t, Anchor, Anchor + "              - Effect: Allow\n                Action: \"*\"\n                Resource: \"*\"\n"),
             _directory);
 
         var problems = PolicyProblems(CloudFormation.Load(broken));
@@ -279,11 +279,4 @@ public sealed class CloudFormationTests : IDisposable
             : [statement];
 
     internal static string[] Actions(JsonNode statement) => CloudFormation.AsList(statement["Action"]).Select(a => (string)a!).ToArray();
-
-    private static string ReplaceFirst(string text, string find, string replacement)
-    {
-        var at = text.IndexOf(find, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"'{find}' is not in the file any more.");
-        return text[..at] + replacement + text[(at + find.Length)..];
-    }
 }

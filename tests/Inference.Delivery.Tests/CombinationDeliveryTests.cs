@@ -34,7 +34,7 @@ public sealed class CombinationDeliveryTests : IDisposable
     [InlineData("          Preprocess__ResultsPrefix: results/", "          Preprocess__ResultPrefix: results/", "ResultPrefix")]
     public void A_function_that_would_not_start_or_would_time_out_is_caught(string good, string bad, string expected)
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.PreprocessTemplate, t => ReplaceFirst(t, good, bad), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.PreprocessTemplate, t => DeliveryFiles.ReplaceFirst(t, good, bad), _directory);
 
         Assert.Contains(FunctionProblems(CloudFormation.Load(broken)), p => p.Contains(expected, StringComparison.Ordinal));
     }
@@ -76,7 +76,7 @@ public sealed class CombinationDeliveryTests : IDisposable
     [Fact]
     public void A_function_that_calls_the_service_port_instead_of_the_listener_is_caught()
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.PreprocessTemplate, t => ReplaceFirst(t, "          FromPort: 80\n          ToPort: 80", "          FromPort: 8080\n          ToPort: 8080"), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.PreprocessTemplate, t => DeliveryFiles.ReplaceFirst(t, "          FromPort: 80\n          ToPort: 80", "          FromPort: 8080\n          ToPort: 8080"), _directory);
 
         Assert.Contains(PathProblems(CloudFormation.Load(broken), CloudFormation.Load(DeliveryFiles.Infrastructure)), p => p.Contains("port 80", StringComparison.Ordinal));
     }
@@ -228,11 +228,4 @@ public sealed class CombinationDeliveryTests : IDisposable
 
     private static string Cidr(JsonNode rule, JsonObject template) =>
         rule["CidrIp"] is JsonValue literal ? (string)literal! : (string)template["Parameters"]![(string)rule["CidrIp"]!["Ref"]!]!["Default"]!;
-
-    private static string ReplaceFirst(string text, string find, string replacement)
-    {
-        var at = text.IndexOf(find, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"'{find}' is not in the file any more.");
-        return text[..at] + replacement + text[(at + find.Length)..];
-    }
 }

@@ -48,7 +48,7 @@ public sealed class FrozenAfterFirstReleaseTests : IDisposable
     public void A_policy_that_leaves_something_codedeploy_owns_open_is_caught(string stack, string good, string bad, string expected)
     {
         var (template, _, frozen) = Load(stack);
-        var broken = DeliveryFiles.BrokenCopy(PolicyPath(stack), t => ReplaceFirst(t, good, bad), _directory);
+        var broken = DeliveryFiles.BrokenCopy(PolicyPath(stack), t => DeliveryFiles.ReplaceFirst(t, good, bad), _directory);
 
         Assert.Contains(PolicyProblems(template, JsonNode.Parse(File.ReadAllText(broken))!.AsObject(), frozen), p => p.Contains(expected, StringComparison.Ordinal));
     }
@@ -58,7 +58,7 @@ public sealed class FrozenAfterFirstReleaseTests : IDisposable
     {
         var broken = DeliveryFiles.BrokenCopy(
             DeliveryFiles.Infrastructure,
-            t => ReplaceFirst(t, "          SecurityGroups: [!Ref ServiceSecurityGroup]", "          SecurityGroups: [!Ref ServiceSecurityGroup, !Ref InstanceSecurityGroup]"),
+            t => DeliveryFiles.ReplaceFirst(t, "          SecurityGroups: [!Ref ServiceSecurityGroup]", "          SecurityGroups: [!Ref ServiceSecurityGroup, !Ref InstanceSecurityGroup]"),
             _directory);
         var template = CloudFormation.Load(broken);
 
@@ -81,7 +81,7 @@ public sealed class FrozenAfterFirstReleaseTests : IDisposable
     [SkippableFact]
     public void A_frozen_parameter_that_does_not_say_so_is_caught()
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.Infrastructure, t => ReplaceFirst(t, "embedded demo model until the first release. Frozen after the first release:", "embedded demo model until the first release. Afterwards:"), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.Infrastructure, t => DeliveryFiles.ReplaceFirst(t, "embedded demo model until the first release. Frozen after the first release:", "embedded demo model until the first release. Afterwards:"), _directory);
         var template = CloudFormation.Load(broken);
 
         Assert.Contains("InitialImage", Assert.Single(ParameterProblems(template, FrozenResources.ForEcs(template, Spec()))), StringComparison.Ordinal);
@@ -182,11 +182,4 @@ public sealed class FrozenAfterFirstReleaseTests : IDisposable
     private static CfnSpec Spec() => new(Tool.Require(DeliveryFiles.CfnSpec, "run 'npm ci' in tools/delivery-lint (scripts/test.sh does)."));
 
     private static IEnumerable<string> Strings(JsonNode? node) => CloudFormation.AsList(node).Select(n => (string)n!);
-
-    private static string ReplaceFirst(string text, string find, string replacement)
-    {
-        var at = text.IndexOf(find, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"'{find}' is not in the file any more.");
-        return text[..at] + replacement + text[(at + find.Length)..];
-    }
 }

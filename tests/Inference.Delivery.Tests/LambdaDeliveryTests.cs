@@ -51,7 +51,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     public async Task A_broken_lambda_dockerfile_is_caught_by_dockerfilelint()
     {
         var lint = Tool.NodeModule(".bin/dockerfilelint");
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.LambdaDockerfile, t => ReplaceFirst(t, "CMD [\"detect\"]", "CMD"), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.LambdaDockerfile, t => DeliveryFiles.ReplaceFirst(t, "CMD [\"detect\"]", "CMD"), _directory);
 
         var (exitCode, _) = await Tool.RunAsync(lint, broken);
 
@@ -73,7 +73,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     [InlineData("FROM public.ecr.aws/lambda/provided:al2023", "FROM public.ecr.aws/lambda/dotnet:8", "provided:al2023")]
     public void A_lambda_image_that_breaks_the_contract_is_caught(string good, string bad, string expected)
     {
-        var broken = ReplaceFirst(File.ReadAllText(DeliveryFiles.LambdaDockerfile), good, bad);
+        var broken = DeliveryFiles.ReplaceFirst(File.ReadAllText(DeliveryFiles.LambdaDockerfile), good, bad);
 
         Assert.Contains(LambdaImageProblems(broken), p => p.Contains(expected, StringComparison.Ordinal));
     }
@@ -123,7 +123,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     [InlineData("validator.yaml", "      PackageType: Image", "      InvokedViaFunctionUrl: true\n      PackageType: Image", "InvokedViaFunctionUrl: not a property of AWS::Lambda::Function")]
     public void A_misspelled_type_or_property_is_caught_and_newer_properties_pass_only_where_allowed(string file, string good, string bad, string expected)
     {
-        var broken = DeliveryFiles.BrokenCopy(TemplatePath(file), t => ReplaceFirst(t, good, bad), _directory);
+        var broken = DeliveryFiles.BrokenCopy(TemplatePath(file), t => DeliveryFiles.ReplaceFirst(t, good, bad), _directory);
 
         var problems = Spec().Check(CloudFormation.Load(broken));
 
@@ -142,7 +142,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     {
         var broken = DeliveryFiles.BrokenCopy(
             DeliveryFiles.LambdaTemplate,
-            t => ReplaceFirst(t, "lambda:PublishVersion]\n                Resource: !GetAtt Function.Arn", "lambda:PublishVersion]\n                Resource: \"*\""),
+            t => DeliveryFiles.ReplaceFirst(t, "lambda:PublishVersion]\n                Resource: !GetAtt Function.Arn", "lambda:PublishVersion]\n                Resource: \"*\""),
             _directory);
 
         var problems = CloudFormationTests.PolicyProblems(CloudFormation.Load(broken));
@@ -177,7 +177,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     [Fact]
     public void An_import_the_shared_stack_does_not_export_is_caught()
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.LambdaTemplate, t => ReplaceFirst(t, "-ModelsBucketArn\"", "-ModelBucketArn\""), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.LambdaTemplate, t => DeliveryFiles.ReplaceFirst(t, "-ModelsBucketArn\"", "-ModelBucketArn\""), _directory);
 
         Assert.Contains("${SharedStackName}-ModelBucketArn", Assert.Single(ImportProblems(CloudFormation.Load(broken), _shared)), StringComparison.Ordinal);
     }
@@ -196,7 +196,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     [InlineData("service-role/AWSLambdaVPCAccessExecutionRole\"", "AdministratorAccess\"", "AdministratorAccess")]
     public void A_validator_that_may_do_more_is_caught(string good, string bad, string expected)
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.ValidatorTemplate, t => ReplaceFirst(t, good, bad), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.ValidatorTemplate, t => DeliveryFiles.ReplaceFirst(t, good, bad), _directory);
 
         Assert.Contains(ValidatorRoleProblems(CloudFormation.Load(broken)), p => p.Contains(expected, StringComparison.Ordinal));
     }
@@ -267,7 +267,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     [InlineData("      FunctionUrlAuthType: AWS_IAM\n", "      FunctionUrlAuthType: NONE\n", "CandidateUrlInvokeByValidator")]
     public void A_url_permission_that_opens_too_much_is_caught(string good, string bad, string expected)
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.LambdaTemplate, t => ReplaceFirst(t, good, bad), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.LambdaTemplate, t => DeliveryFiles.ReplaceFirst(t, good, bad), _directory);
 
         Assert.Contains(UrlPermissionProblems(CloudFormation.Load(broken)), p => p.StartsWith(expected, StringComparison.Ordinal));
     }
@@ -322,7 +322,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     [InlineData("              StringEquals:\n                token.actions.githubusercontent.com:aud", "              StringLike:\n                token.actions.githubusercontent.com:aud")]
     public void A_deploy_role_trusted_beyond_its_environment_is_caught(string good, string bad)
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.LambdaTemplate, t => ReplaceFirst(t, good, bad), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.LambdaTemplate, t => DeliveryFiles.ReplaceFirst(t, good, bad), _directory);
 
         Assert.NotEmpty(TrustProblems(CloudFormation.Load(broken), _infrastructure));
     }
@@ -339,7 +339,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     [InlineData("deploymentgroup:${Application}/${DeploymentGroup}\"", "deploymentgroup:detector-*\"", "deployment group")]
     public void A_lambda_deploy_role_with_more_power_is_caught(string good, string bad, string expected)
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.LambdaTemplate, t => ReplaceFirst(t, good, bad), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.LambdaTemplate, t => DeliveryFiles.ReplaceFirst(t, good, bad), _directory);
 
         Assert.Contains(LambdaDeployRoleProblems(CloudFormation.Load(broken)), p => p.Contains(expected, StringComparison.Ordinal));
     }
@@ -397,7 +397,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     [Fact]
     public void A_hook_renamed_in_the_lambda_appspec_is_caught()
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.LambdaAppSpec, t => ReplaceFirst(t, "BeforeAllowTraffic: \"detector-deploy-validator\"", "BeforeAllowTraffic: \"detector-validator\""), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.LambdaAppSpec, t => DeliveryFiles.ReplaceFirst(t, "BeforeAllowTraffic: \"detector-deploy-validator\"", "BeforeAllowTraffic: \"detector-validator\""), _directory);
 
         var renamed = ValidatorNames(broken).Where(n => n.Value != ValidatorName).Select(n => n.Key);
 
@@ -474,7 +474,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     [Fact]
     public void An_input_expanded_inside_a_script_is_caught()
     {
-        var broken = DeliveryFiles.BrokenCopy(LambdaWorkflow, t => ReplaceFirst(t, "model=\"$REQUESTED\"", "model=\"${{ inputs.model }}\""), _directory);
+        var broken = DeliveryFiles.BrokenCopy(LambdaWorkflow, t => DeliveryFiles.ReplaceFirst(t, "model=\"$REQUESTED\"", "model=\"${{ inputs.model }}\""), _directory);
 
         Assert.Equal(["release / Choose the model"], ExpressionsInScripts(broken));
     }
@@ -506,7 +506,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     [SkippableFact]
     public async Task A_validator_step_that_drops_the_validators_own_settings_is_caught()
     {
-        var script = ReplaceFirst(WorkflowSteps.Script(LambdaWorkflow, "release", "Point the validator at this release"), "(($current // {}) + {", "({");
+        var script = DeliveryFiles.ReplaceFirst(WorkflowSteps.Script(LambdaWorkflow, "release", "Point the validator at this release"), "(($current // {}) + {", "({");
 
         var problems = await ValidatorStepProblemsAsync(LambdaWorkflow, script);
 
@@ -538,7 +538,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     [SkippableFact]
     public async Task A_release_that_replaces_the_functions_settings_with_the_pin_is_caught()
     {
-        var script = ReplaceFirst(WorkflowSteps.Script(LambdaWorkflow, "release", "Put the image and the model pin on the function"), "(($current // {}) + $pin.environment)", "$pin.environment");
+        var script = DeliveryFiles.ReplaceFirst(WorkflowSteps.Script(LambdaWorkflow, "release", "Put the image and the model pin on the function"), "(($current // {}) + $pin.environment)", "$pin.environment");
 
         Assert.Contains(await FunctionUpdateProblemsAsync(script), p => p.StartsWith("Model__CacheDirectory", StringComparison.Ordinal));
     }
@@ -567,7 +567,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     public async Task A_placeholder_the_workflow_forgets_is_caught()
     {
         using var steps = new WorkflowSteps();
-        var script = ReplaceFirst(WorkflowSteps.Script(LambdaWorkflow, "release", "Render the appspec"), " \\\n  \"TARGET_VERSION=$TARGET_VERSION\"", string.Empty);
+        var script = DeliveryFiles.ReplaceFirst(WorkflowSteps.Script(LambdaWorkflow, "release", "Render the appspec"), " \\\n  \"TARGET_VERSION=$TARGET_VERSION\"", string.Empty);
 
         var (exitCode, output) = await RenderAppSpecAsync(steps, script);
 
@@ -592,7 +592,7 @@ public sealed partial class LambdaDeliveryTests : IDisposable
     public async Task A_revision_in_a_shape_codedeploy_does_not_take_is_caught()
     {
         using var steps = new WorkflowSteps { RealAws = Tool.Aws() };
-        var script = ReplaceFirst(WorkflowSteps.Script(LambdaWorkflow, "release", "Render the appspec"), "appSpecContent: {content: $content}", "appSpecContent: {contents: $content}");
+        var script = DeliveryFiles.ReplaceFirst(WorkflowSteps.Script(LambdaWorkflow, "release", "Render the appspec"), "appSpecContent: {content: $content}", "appSpecContent: {contents: $content}");
 
         var (exitCode, output) = await RenderAndDeployAsync(steps, script);
 
@@ -1015,13 +1015,6 @@ public sealed partial class LambdaDeliveryTests : IDisposable
         ProductionTarget = DeploymentTarget.Lambda,
         CreatedBy = "test",
     };
-
-    private static string ReplaceFirst(string text, string find, string replacement)
-    {
-        var at = text.IndexOf(find, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"'{find}' is not in the file any more.");
-        return text[..at] + replacement + text[(at + find.Length)..];
-    }
 
     [GeneratedRegex(@"<([A-Z][A-Z0-9_]*)>")]
     private static partial Regex Placeholder();

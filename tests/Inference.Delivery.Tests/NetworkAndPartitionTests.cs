@@ -45,7 +45,7 @@ public sealed partial class NetworkAndPartitionTests : IDisposable
     {
         var broken = DeliveryFiles.BrokenCopy(
             DeliveryFiles.Infrastructure,
-            t => ReplaceFirst(t, "          ToPort: 9000\n          CidrIp: !Ref ValidatorCidr", "          ToPort: 9000\n          CidrIp: !Ref ClientCidr"),
+            t => DeliveryFiles.ReplaceFirst(t, "          ToPort: 9000\n          CidrIp: !Ref ValidatorCidr", "          ToPort: 9000\n          CidrIp: !Ref ClientCidr"),
             _directory);
 
         var problems = PathProblems(CloudFormation.Load(broken), CloudFormation.Load(DeliveryFiles.ValidatorTemplate), Schemes[1]);
@@ -77,7 +77,7 @@ public sealed partial class NetworkAndPartitionTests : IDisposable
     [InlineData("deploy/lambda/template.yaml", "s3.${AWS::Region}.${AWS::URLSuffix}", "s3.${AWS::Region}.amazonaws.com", "amazonaws.com")]
     public void A_hard_coded_partition_is_caught(string file, string good, string bad, string expected)
     {
-        var text = ReplaceFirst(File.ReadAllText(Path.Combine(DeliveryFiles.Root, file)), good, bad);
+        var text = DeliveryFiles.ReplaceFirst(File.ReadAllText(Path.Combine(DeliveryFiles.Root, file)), good, bad);
 
         Assert.Contains(expected, Assert.Single(PartitionProblems(new Dictionary<string, string> { [file] = text })), StringComparison.Ordinal);
     }
@@ -188,13 +188,6 @@ public sealed partial class NetworkAndPartitionTests : IDisposable
     {
         var network = IPNetwork.Parse(cidr);
         return network.Contains(IPAddress.Parse(address));
-    }
-
-    private static string ReplaceFirst(string text, string find, string replacement)
-    {
-        var at = text.IndexOf(find, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"'{find}' is not in the file any more.");
-        return text[..at] + replacement + text[(at + find.Length)..];
     }
 
     [GeneratedRegex(@"arn:aws:[a-z0-9-]*")]

@@ -148,13 +148,13 @@ public sealed partial class ReleaseWorkflowTests : IDisposable
     {
         var broken = DeliveryFiles.BrokenCopy(
             Path.Combine(DeliveryFiles.Root, "deploy", "scripts", "push-image.sh"),
-            t => ReplaceFirst(t, "digest=\"$(pushed_digest)\"\nif [ -n \"$digest\" ]; then", "digest=\"\"\nif [ -n \"$digest\" ]; then"),
+            t => DeliveryFiles.ReplaceFirst(t, "digest=\"$(pushed_digest)\"\nif [ -n \"$digest\" ]; then", "digest=\"\"\nif [ -n \"$digest\" ]; then"),
             _directory);
         using var steps = new WorkflowSteps();
         steps.Answer("ecr-detector", ExistingDigest);
         steps.Answer("push-refused", string.Empty);
 
-        var script = ReplaceFirst(WorkflowSteps.Script(DeliveryFiles.Workflow("deploy-ecs.yml"), "image", "Build and push the GPU image, tagged with the commit"), "deploy/scripts/push-image.sh", broken);
+        var script = DeliveryFiles.ReplaceFirst(WorkflowSteps.Script(DeliveryFiles.Workflow("deploy-ecs.yml"), "image", "Build and push the GPU image, tagged with the commit"), "deploy/scripts/push-image.sh", broken);
         await steps.RunAsync(script, new Dictionary<string, string> { ["REGISTRY"] = Registry });
 
         Assert.Contains(steps.Calls, c => c.StartsWith("docker build ", StringComparison.Ordinal));
@@ -182,7 +182,7 @@ public sealed partial class ReleaseWorkflowTests : IDisposable
             File.Copy(Path.Combine(DeliveryFiles.Root, original), Path.Combine(copy, original));
         }
 
-        DeliveryFiles.BrokenCopy(Path.Combine(DeliveryFiles.Root, file), t => ReplaceFirst(t, good, bad), Path.GetDirectoryName(Path.Combine(copy, file))!);
+        DeliveryFiles.BrokenCopy(Path.Combine(DeliveryFiles.Root, file), t => DeliveryFiles.ReplaceFirst(t, good, bad), Path.GetDirectoryName(Path.Combine(copy, file))!);
 
         var problems = CredentialProblems([Path.Combine(copy, ".github/workflows/deploy-environment.yml")], Roles(copy));
 
@@ -203,7 +203,7 @@ public sealed partial class ReleaseWorkflowTests : IDisposable
         var ecs = File.ReadAllText(EcsRelease);
         var lambda = File.ReadAllText(LambdaRelease);
 
-        var problems = expected == "deploy-environment.yml" ? WaitProblems(ReplaceFirst(ecs, good, bad), lambda) : WaitProblems(ecs, ReplaceFirst(lambda, good, bad));
+        var problems = expected == "deploy-environment.yml" ? WaitProblems(DeliveryFiles.ReplaceFirst(ecs, good, bad), lambda) : WaitProblems(ecs, DeliveryFiles.ReplaceFirst(lambda, good, bad));
 
         Assert.Contains(problems, p => p.StartsWith(expected, StringComparison.Ordinal));
     }
@@ -281,12 +281,12 @@ public sealed partial class ReleaseWorkflowTests : IDisposable
     {
         var broken = DeliveryFiles.BrokenCopy(
             Path.Combine(DeliveryFiles.Root, "deploy", "scripts", "record-outcome.sh"),
-            t => ReplaceFirst(t, "  state=\"$(read_state)\"\n  case", "  state=Failed\n  case"),
+            t => DeliveryFiles.ReplaceFirst(t, "  state=\"$(read_state)\"\n  case", "  state=Failed\n  case"),
             _directory);
         using var steps = new WorkflowSteps();
         steps.Answer("codedeploy-states", "Succeeded");
 
-        var script = ReplaceFirst(WorkflowSteps.Script(EcsRelease, "release", "Record the outcome"), "deploy/scripts/record-outcome.sh", broken);
+        var script = DeliveryFiles.ReplaceFirst(WorkflowSteps.Script(EcsRelease, "release", "Record the outcome"), "deploy/scripts/record-outcome.sh", broken);
         await steps.RunAsync(script, OutcomeEnvironment(EcsRelease, "d-ABCDEFGHI"));
 
         Assert.NotEqual("succeeded", steps.Outputs["status"]);
@@ -320,7 +320,7 @@ public sealed partial class ReleaseWorkflowTests : IDisposable
     {
         var broken = DeliveryFiles.BrokenCopy(
             DeliveryFiles.Workflow("rollback.yml"),
-            t => ReplaceFirst(t, "jobs:\n", "jobs:\n  target:\n    runs-on: ubuntu-24.04\n    environment: ${{ inputs.environment }}\n    steps:\n      - run: echo find the target\n\n"),
+            t => DeliveryFiles.ReplaceFirst(t, "jobs:\n", "jobs:\n  target:\n    runs-on: ubuntu-24.04\n    environment: ${{ inputs.environment }}\n    steps:\n      - run: echo find the target\n\n"),
             _directory);
 
         Assert.Equal(2, JobsInAnEnvironment(broken).Count);
@@ -403,7 +403,7 @@ public sealed partial class ReleaseWorkflowTests : IDisposable
     [InlineData("deploy-ecs.yml", "    timeout-minutes: 45\n", "    timeout-minutes: 45\n    concurrency: detector-releases\n", "deploy-ecs.yml / image holds the release lock")]
     public void A_lock_held_too_long_or_not_at_all_is_caught(string workflow, string good, string bad, string expected)
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.Workflow(workflow), t => ReplaceFirst(t, good, bad), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.Workflow(workflow), t => DeliveryFiles.ReplaceFirst(t, good, bad), _directory);
 
         Assert.Contains(LockProblems([broken]), p => p.StartsWith(expected, StringComparison.Ordinal));
     }
@@ -431,7 +431,7 @@ public sealed partial class ReleaseWorkflowTests : IDisposable
     [InlineData("amazon-ecs-deploy-task-definition@c465972ecbd160473f22e683363b422a5412a3de # v2.6.3", "amazon-ecs-deploy-task-definition@c465972ecbd160473f22e683363b422a5412a3de # v2.6.2", "is v2.6.3, not v2.6.2")]
     public void An_old_action_or_a_misspelled_input_is_caught(string good, string bad, string expected)
     {
-        var broken = DeliveryFiles.BrokenCopy(EcsRelease, t => ReplaceFirst(t, good, bad), _directory);
+        var broken = DeliveryFiles.BrokenCopy(EcsRelease, t => DeliveryFiles.ReplaceFirst(t, good, bad), _directory);
 
         Assert.Contains(ActionProblems([broken]), p => p.Contains(expected, StringComparison.Ordinal));
     }
@@ -855,11 +855,4 @@ public sealed partial class ReleaseWorkflowTests : IDisposable
 
     // YAML scalars arrive as strings.
     private static int Int(JsonNode? node) => int.Parse(node!.ToString(), System.Globalization.CultureInfo.InvariantCulture);
-
-    private static string ReplaceFirst(string text, string find, string replacement)
-    {
-        var at = text.IndexOf(find, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"'{find}' is not in the file any more.");
-        return text[..at] + replacement + text[(at + find.Length)..];
-    }
 }

@@ -81,7 +81,7 @@ public sealed partial class SageMakerDeliveryTests : IDisposable
     [Fact]
     public void An_alarm_that_watches_one_variant_only_is_caught()
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.SageMakerTemplate, t => ReplaceFirst(t, "          Expression: FILL(current, 0) + FILL(candidate, 0)", "          Expression: FILL(current, 0)"), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.SageMakerTemplate, t => DeliveryFiles.ReplaceFirst(t, "          Expression: FILL(current, 0) + FILL(candidate, 0)", "          Expression: FILL(current, 0)"), _directory);
 
         Assert.Contains(AlarmProblems(CloudFormation.Load(broken)), p => p.Contains("Invocation5XXErrors", StringComparison.Ordinal) && p.Contains("candidate", StringComparison.Ordinal));
     }
@@ -233,7 +233,7 @@ public sealed partial class SageMakerDeliveryTests : IDisposable
     [SkippableFact]
     public async Task A_configuration_script_that_drops_the_data_capture_is_caught()
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.Script("sagemaker-endpoint-config.sh"), t => ReplaceFirst(t, "if $config.DataCaptureConfig then", "if false then"), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.Script("sagemaker-endpoint-config.sh"), t => DeliveryFiles.ReplaceFirst(t, "if $config.DataCaptureConfig then", "if false then"), _directory);
         using var steps = Steps(candidate: true);
 
         await RunConfigAsync(steps, "release", script: broken);
@@ -328,7 +328,7 @@ public sealed partial class SageMakerDeliveryTests : IDisposable
     [SkippableFact]
     public async Task An_outcome_that_trusts_the_waiter_instead_of_the_endpoint_is_caught()
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.Script("record-sagemaker-outcome.sh"), t => ReplaceFirst(t, "if [ \"$config\" != \"$expected\" ]; then", "if false; then"), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.Script("record-sagemaker-outcome.sh"), t => DeliveryFiles.ReplaceFirst(t, "if [ \"$config\" != \"$expected\" ]; then", "if false; then"), _directory);
         using var steps = new WorkflowSteps();
         steps.Answer("sagemaker-endpoint", Endpoint("InService", "detector-staging-bootstrap", candidate: false));
 
@@ -363,11 +363,11 @@ public sealed partial class SageMakerDeliveryTests : IDisposable
     [InlineData("", "", "\"MaximumExecutionTimeoutInSeconds\": 3000", "MaximumExecutionTimeoutInSeconds")]
     public void A_wait_that_does_not_nest_is_caught(string good, string bad, string config, string expected)
     {
-        var workflow = good.Length == 0 ? File.ReadAllText(Workflow) : ReplaceFirst(File.ReadAllText(Workflow), good, bad);
+        var workflow = good.Length == 0 ? File.ReadAllText(Workflow) : DeliveryFiles.ReplaceFirst(File.ReadAllText(Workflow), good, bad);
         var policy = File.ReadAllText(DeliveryFiles.SageMakerDeploymentConfig);
         if (config.Length > 0)
         {
-            policy = ReplaceFirst(policy, config, "\"MaximumExecutionTimeoutInSeconds\": 7200");
+            policy = DeliveryFiles.ReplaceFirst(policy, config, "\"MaximumExecutionTimeoutInSeconds\": 7200");
         }
 
         Assert.Contains(WaitProblems(workflow, JsonNode.Parse(policy)!), p => p.Contains(expected, StringComparison.Ordinal));
@@ -394,7 +394,7 @@ public sealed partial class SageMakerDeliveryTests : IDisposable
     [Fact]
     public void A_deploy_role_that_may_update_any_endpoint_is_caught()
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.SageMakerTemplate, t => ReplaceFirst(t, ":endpoint/detector-${EnvironmentName}\"", ":endpoint/*\""), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.SageMakerTemplate, t => DeliveryFiles.ReplaceFirst(t, ":endpoint/detector-${EnvironmentName}\"", ":endpoint/*\""), _directory);
 
         Assert.Contains(DeployRoleProblems(CloudFormation.Load(broken)), p => p.Contains("endpoint/*", StringComparison.Ordinal));
     }
@@ -415,7 +415,7 @@ public sealed partial class SageMakerDeliveryTests : IDisposable
     public void A_stack_policy_that_lets_a_stack_update_put_the_endpoint_back_is_caught()
     {
         var spec = new CfnSpec(Tool.Require(DeliveryFiles.CfnSpec, "run 'npm ci' in tools/delivery-lint (scripts/test.sh does)."));
-        var policy = JsonNode.Parse(ReplaceFirst(File.ReadAllText(DeliveryFiles.SageMakerStackPolicy), "        \"LogicalResourceId/Endpoint\"\n", string.Empty))!.AsObject();
+        var policy = JsonNode.Parse(DeliveryFiles.ReplaceFirst(File.ReadAllText(DeliveryFiles.SageMakerStackPolicy), "        \"LogicalResourceId/Endpoint\"\n", string.Empty))!.AsObject();
 
         Assert.Contains(FrozenAfterFirstReleaseTests.PolicyProblems(_template, policy, FrozenResources.ForSageMaker(_template, spec)), p => p.StartsWith("Endpoint:", StringComparison.Ordinal));
     }
@@ -706,13 +706,6 @@ public sealed partial class SageMakerDeliveryTests : IDisposable
 
                 break;
         }
-    }
-
-    private static string ReplaceFirst(string text, string find, string replacement)
-    {
-        var at = text.IndexOf(find, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"'{find}' is not in the file any more.");
-        return text[..at] + replacement + text[(at + find.Length)..];
     }
 
     [GeneratedRegex(@"\bvars\.([A-Z][A-Z0-9_]*)")]

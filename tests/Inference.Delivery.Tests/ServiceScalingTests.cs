@@ -25,7 +25,7 @@ public sealed class ServiceScalingTests : IDisposable
     [Fact]
     public void Bounds_that_need_more_gpu_hosts_than_the_group_may_launch_are_caught()
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.Infrastructure, t => ReplaceFirst(t, "      MinTasks: 2\n      MaxTasks: 6", "      MinTasks: 2\n      MaxTasks: 12"), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.Infrastructure, t => DeliveryFiles.ReplaceFirst(t, "      MinTasks: 2\n      MaxTasks: 6", "      MinTasks: 2\n      MaxTasks: 12"), _directory);
 
         Assert.Contains(BoundProblems(CloudFormation.Load(broken)), p => p.Contains("production", StringComparison.Ordinal) && p.Contains("MaxInstances", StringComparison.Ordinal));
     }
@@ -41,7 +41,7 @@ public sealed class ServiceScalingTests : IDisposable
     {
         var broken = DeliveryFiles.BrokenCopy(
             DeliveryFiles.Infrastructure,
-            t => ReplaceFirst(t, "          ResourceLabel: !Sub \"${LoadBalancer.LoadBalancerFullName}/${BlueTargetGroup.TargetGroupFullName}\"\n        TargetValue: !FindInMap [TaskScaling, !Ref EnvironmentName, RequestsPerTaskPerMinute]\n        DisableScaleIn: true", "          ResourceLabel: !Sub \"${LoadBalancer.LoadBalancerFullName}/${BlueTargetGroup.TargetGroupFullName}\"\n        TargetValue: !FindInMap [TaskScaling, !Ref EnvironmentName, RequestsPerTaskPerMinute]\n        DisableScaleIn: false"),
+            t => DeliveryFiles.ReplaceFirst(t, "          ResourceLabel: !Sub \"${LoadBalancer.LoadBalancerFullName}/${BlueTargetGroup.TargetGroupFullName}\"\n        TargetValue: !FindInMap [TaskScaling, !Ref EnvironmentName, RequestsPerTaskPerMinute]\n        DisableScaleIn: true", "          ResourceLabel: !Sub \"${LoadBalancer.LoadBalancerFullName}/${BlueTargetGroup.TargetGroupFullName}\"\n        TargetValue: !FindInMap [TaskScaling, !Ref EnvironmentName, RequestsPerTaskPerMinute]\n        DisableScaleIn: false"),
             _directory);
 
         Assert.Contains(SwapProblems(CloudFormation.Load(broken)), p => p.Contains("RequestsPerTaskOnBlue", StringComparison.Ordinal) && p.Contains("scales in", StringComparison.Ordinal));
@@ -58,7 +58,7 @@ public sealed class ServiceScalingTests : IDisposable
     [InlineData("              Value: !Sub \"detector-${EnvironmentName}\"\n          Statistic: Average", "              Value: !Sub \"detector-${EnvironmentName}-service\"\n          Statistic: Average", "detector-${EnvironmentName}-service")]
     public void A_policy_on_a_metric_nobody_publishes_is_caught(string good, string bad, string expected)
     {
-        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.Infrastructure, t => ReplaceFirst(t, good, bad), _directory);
+        var broken = DeliveryFiles.BrokenCopy(DeliveryFiles.Infrastructure, t => DeliveryFiles.ReplaceFirst(t, good, bad), _directory);
 
         Assert.Contains(MetricProblems(CloudFormation.Load(broken), TaskDefinitionFacts.Environment()), p => p.Contains(expected, StringComparison.Ordinal));
     }
@@ -189,11 +189,4 @@ public sealed class ServiceScalingTests : IDisposable
     }
 
     private static int Int(JsonNode? node) => int.Parse(node!.ToString(), System.Globalization.CultureInfo.InvariantCulture);
-
-    private static string ReplaceFirst(string text, string find, string replacement)
-    {
-        var at = text.IndexOf(find, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"'{find}' is not in the file any more.");
-        return text[..at] + replacement + text[(at + find.Length)..];
-    }
 }

@@ -64,6 +64,14 @@ public static class DeliveryFiles
     public static string CfnSpec => Path.Combine(Lint, "node_modules", "@aws-cdk", "cfnspec", "spec", "specification.json");
 
     /// <summary>A scratch copy of a delivery file, to break on purpose.</summary>
+    /// <summary>The text with the first <paramref name="find"/> replaced; fails the test when the file no longer holds it.</summary>
+    public static string ReplaceFirst(string text, string find, string replacement)
+    {
+        var at = text.IndexOf(find, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"'{find}' is not in the file any more.");
+        return text[..at] + replacement + text[(at + find.Length)..];
+    }
+
     public static string BrokenCopy(string original, Func<string, string> breakIt, string directory)
     {
         var text = File.ReadAllText(original);
