@@ -165,9 +165,22 @@ internal static class Guard
     {
         // Servers only: the URI itself may carry a password.
         var where = $"MongoDB at {string.Join(", ", url.Servers)} (database '{database}')";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            await operation().ConfigureAwait(false);
+            while (true)
+            {
+                try
+                {
+                    await operation().ConfigureAwait(false);
+                    return;
+                }
+                catch (MongoException ex) when (IsTransient(ex) && clock.Elapsed < timeout)
+                {
+                    // A connection that failed pauses the pool until the next heartbeat finds the server again; the
+                    // retry's server selection waits for that (within the timeout), so no sleep is needed here.
+                }
+            }
         }
         catch (TimeoutException ex)
         {
@@ -182,6 +195,10 @@ internal static class Guard
             throw new RegistryException(RegistryFailure.Unavailable, $"{where} failed: {FirstLine(ex.Message)}", ex);
         }
     }
+
+    /// <summary>A first connection that broke on a busy host, not an answer from the server.</summary>
+    private static bool IsTransient(MongoException exception) =>
+        exception is MongoConnectionPoolPausedException or (MongoConnectionException and not MongoAuthenticationException);
 
     /// <summary>
     /// The driver's server-selection timeout describes the cluster in one long line; the heartbeat's own exception
