@@ -6,19 +6,20 @@ namespace Inference.HttpBenchmark;
 
 /// <summary>
 /// CPU layouts side by side on the same machine and model: instances (sessions, each with its own runner) × intra-op
-/// threads × spinning, each measured as a lone client's p50, sixteen clients' throughput beside raw ORT, and four
+/// threads × spinning, with or without the lone instance, each measured as a lone client's p50, sixteen clients' throughput beside raw ORT, and four
 /// clients' throughput with 640 px and with 12 MP JPEGs (where decoding competes with the model for the cores). The
 /// defaults in BackendOptions come from this table.
 /// </summary>
 internal static class LayoutComparison
 {
-    private static readonly (string Name, int Instances, int Threads, string Spinning)[] Layouts =
+    private static readonly (string Name, int Instances, int Threads, string Spinning, bool Lone)[] Layouts =
     [
-        ("1 instance × 2 threads, spinning off", 1, 2, "off"),
-        ("1 instance × 2 threads, spinning during runs", 1, 2, "duringruns"),
-        ("1 instance × 2 threads, spinning always", 1, 2, "always"),
-        ("2 instances × 1 thread, spinning off", 2, 1, "off"),
-        ("2 instances × 1 thread, spinning during runs", 2, 1, "duringruns"),
+        ("1 instance × 2 threads, spinning off", 1, 2, "off", false),
+        ("1 instance × 2 threads, spinning during runs", 1, 2, "duringruns", false),
+        ("1 instance × 2 threads, spinning always", 1, 2, "always", false),
+        ("2 instances × 1 thread, spinning off", 2, 1, "off", false),
+        ("2 instances × 1 thread, spinning during runs", 2, 1, "duringruns", false),
+        ("2 instances × 1 thread and a lone instance × 2 threads, spinning during runs", 2, 1, "duringruns", true),
     ];
 
     public static async Task RunAsync(BenchmarkSubject subject, string output, TimeSpan duration, int runs)
@@ -26,7 +27,7 @@ internal static class LayoutComparison
         var rawBest = new[] { 1, 2, 4, 8 }.Select(b => Median(runs, () => RawOrtThroughput.Measure(subject, b, duration).ImagesPerSecond)).Max();
         var rawLone = 1000 / Median(runs, () => RawOrtThroughput.Measure(subject, 1, duration).ImagesPerSecond);
         var rows = new List<string>();
-        foreach (var (name, instances, threads, spinning) in Layouts)
+        foreach (var (name, instances, threads, spinning, withLone) in Layouts)
         {
             await using var api = await ApiProcess.StartAsync(new Dictionary<string, string>
             {
@@ -34,6 +35,7 @@ internal static class LayoutComparison
                 ["Inference__Instances"] = instances.ToString(CultureInfo.InvariantCulture),
                 ["Inference__IntraOpThreads"] = threads.ToString(CultureInfo.InvariantCulture),
                 ["Inference__Spinning"] = spinning,
+                ["Inference__LoneInstance"] = withLone ? "true" : "false",
             });
             await api.WaitUntilReadyAsync();
             var service = api.Client.BaseAddress!;

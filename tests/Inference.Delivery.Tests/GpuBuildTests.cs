@@ -74,8 +74,10 @@ public sealed class GpuBuildTests : IClassFixture<GpuBuildTests.Published>
         Assert.Single(api.Lines, l => l.Contains("TensorRT execution provider unavailable, falling back to CUDA", StringComparison.Ordinal));
         Assert.Single(api.Lines, l => l.Contains("CUDA execution provider unavailable, falling back to CPU", StringComparison.Ordinal));
 
-        // Instances follow the provider that loaded: one on CPU, where two would only split the same cores.
-        Assert.Equal(1, model.GetProperty("batching").GetProperty("instances").GetInt32());
+        // Instances follow the provider that loaded: on CPU one per core (up to four) and a lone instance, not a GPU's two.
+        var batching = model.GetProperty("batching");
+        Assert.Equal(Inference.Core.Backends.BackendOptions.DefaultCpuInstances, batching.GetProperty("instances").GetInt32());
+        Assert.Equal(Inference.Core.Backends.BackendOptions.DefaultCpuInstances > 1, batching.GetProperty("lone_instance").GetBoolean());
     }
 
     /// <summary>The folder scripts/publish-for-tests.sh published the build stage into, and a model cache for the class.</summary>

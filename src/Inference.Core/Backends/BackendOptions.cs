@@ -52,13 +52,17 @@ public sealed record BackendOptions : IValidatableObject
     /// <summary>Instances per model on CUDA (and TensorRT): two overlap one batch's copies with another's compute (Triton's default).</summary>
     public const int DefaultCudaInstances = 2;
 
+    /// <summary>The most instances a CPU model gets by default, however many cores: each session costs its own arena.</summary>
+    public const int MaxDefaultCpuInstances = 4;
+
     /// <summary>
-    /// Instances per model on CPU, the cores split between them (<see cref="IntraOpThreadsFor"/>). Chosen by
-    /// measurement (README, "Instances and threads on CPU"): one session on every core gave the better lone-client
-    /// latency and, in the full HTTP runs, the better throughput; a second session cost 66 MB resident for nothing
-    /// that reproduced.
+    /// Instances per model on CPU: one per core up to <see cref="MaxDefaultCpuInstances"/>, the cores split between
+    /// them (<see cref="IntraOpThreadsFor"/>). Chosen by measurement (README, "Instances and threads on CPU"): under
+    /// load, single-thread sessions side by side never wait for each other's threads, and kept their throughput on a
+    /// noisy host where one session on every core lost half of it; a lone request gets the
+    /// <see cref="LoneInstance"/>.
     /// </summary>
-    public const int DefaultCpuInstances = 1;
+    public static int DefaultCpuInstances => Math.Clamp(Environment.ProcessorCount, 1, MaxDefaultCpuInstances);
 
     public ExecutionProviderPreference ExecutionProvider { get; init; } = ExecutionProviderPreference.Auto;
 
@@ -97,6 +101,18 @@ public sealed record BackendOptions : IValidatableObject
     /// </summary>
     public Spinning Spinning { get; init; } = Spinning.DuringRuns;
 
+    /// <summary>
+    /// On CPU with several instances: one more session on every core, which runs a batch only when it holds every
+    /// image the model has admitted and no other instance is running, so a lone request gets all the cores for its
+    /// run; while it runs, nothing else starts. Null: on wherever it applies. Never used on a GPU, where instances
+    /// do not split cores.
+    /// </summary>
+    public bool? LoneInstance { get; init; }
+
+    /// <summary>Whether a model with <paramref name="instances"/> instances on <paramref name="provider"/> gets the lone instance.</summary>
+    public bool LoneInstanceFor(string provider, int instances) =>
+        (LoneInstance ?? true) && instances > 1 && !OnnxSessionFactory.RunsOnGpu(provider);
+
     /// <summary>Instances for the provider that was actually loaded.</summary>
     public int InstancesFor(string provider) =>
         Instances ?? (OnnxSessionFactory.RunsOnGpu(provider) ? DefaultCudaInstances : DefaultCpuInstances);
@@ -111,6 +127,9 @@ public sealed record BackendOptions : IValidatableObject
         var instances = Instances ?? DefaultCpuInstances;
         return IntraOpThreads ?? (gpu || instances == 1 ? 0 : Math.Max(1, Environment.ProcessorCount / instances));
     }
+
+    /// <summary>The lone instance's settings: one instance on every core, whatever the group's thread setting.</summary>
+    public BackendOptions ForLoneInstance() => this with { Instances = 1, IntraOpThreads = null };
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -48,7 +48,7 @@ public sealed record ModelInfo(
             OutputLayout.Name(model.Format),
             model.Provider,
             model.Input,
-            new BatchingInfo(scheduler.MaxBatchSize, scheduler.Options.MaxDelayMs, scheduler.Options.MaxQueue, model.Instances, signature.StaticBatchSize, signature.StaticBatchSize is null, model.WarmedBatchSizes),
+            new BatchingInfo(scheduler.MaxBatchSize, scheduler.Options.MaxDelayMs, scheduler.Options.MaxQueue, model.Instances, model.LoneInstance, signature.StaticBatchSize, signature.StaticBatchSize is null, model.WarmedBatchSizes),
             model.Manifest.Postprocess,
             model.ClassNames,
             Math.Round(model.StartupTime.TotalMilliseconds, 1),
@@ -57,7 +57,7 @@ public sealed record ModelInfo(
     }
 }
 
-public sealed record BatchingInfo(int MaxBatchSize, int MaxDelayMs, int MaxQueue, int Instances, int? StaticBatchSize, bool DynamicBatch, IReadOnlyList<int> WarmedBatchSizes);
+public sealed record BatchingInfo(int MaxBatchSize, int MaxDelayMs, int MaxQueue, int Instances, bool LoneInstance, int? StaticBatchSize, bool DynamicBatch, IReadOnlyList<int> WarmedBatchSizes);
 
 /// <summary>The list <c>GET /v1/models</c> answers.</summary>
 public sealed record ModelList(IReadOnlyList<ModelInfo> Models);

@@ -97,7 +97,10 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
             // The uint8 stage needs the model's conventions, and TensorRT its input shape, before the serving
             // sessions open: a CPU session reads them first.
             var probeOnCpu = settings.Upload == InputUpload.Uint8 || backend.ExecutionProvider == ExecutionProviderPreference.TensorRT;
-            var probeOptions = probeOnCpu ? backend with { ExecutionProvider = ExecutionProviderPreference.Cpu, CudaGraphs = false } : backend;
+
+            // The group's sessions split the cores by this model's own instance count.
+            var group = backend with { Instances = settings.Instances ?? backend.Instances };
+            var probeOptions = probeOnCpu ? group with { ExecutionProvider = ExecutionProviderPreference.Cpu, CudaGraphs = false } : group;
             var (first, provider) = OnnxSessionFactory.Create(source, probeOptions, null, sessionLogger);
             sessions.Add(first);
             var metadata = OnnxModelMetadata.Read(first.ModelMetadata.CustomMetadataMap);
@@ -141,7 +144,7 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
                 sessions.Clear();
                 var slotShape = settings.Upload == InputUpload.Uint8 ? new long[] { signature.Height, signature.Width, 3 } : signature.SlotShape;
                 tensorRt = new TensorRtTarget(settings.EngineCacheDirectory(sha256), signature.InputName, slotShape, signature.StaticBatchSize, capacity);
-                (first, provider) = OnnxSessionFactory.Create(source, backend, tensorRt, sessionLogger);
+                (first, provider) = OnnxSessionFactory.Create(source, group, tensorRt, sessionLogger);
                 sessions.Add(first);
                 signature = Restaged(first, sized, metadata, signature);
             }
@@ -153,14 +156,25 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
             }
 
             var count = settings.Instances ?? backend.InstancesFor(provider);
+            var same = group with { ExecutionProvider = OnnxSessionFactory.PreferenceFor(provider) };
             while (sessions.Count < count)
             {
-                sessions.Add(OnnxSessionFactory.Create(source, backend with { ExecutionProvider = OnnxSessionFactory.PreferenceFor(provider) }, tensorRt, sessionLogger).Session);
+                sessions.Add(OnnxSessionFactory.Create(source, same, tensorRt, sessionLogger).Session);
+            }
+
+            var lone = backend.LoneInstanceFor(provider, count);
+            if (lone)
+            {
+                sessions.Add(OnnxSessionFactory.Create(source, same.ForLoneInstance(), tensorRt, sessionLogger).Session);
+            }
+            else if (backend.LoneInstance == true)
+            {
+                LogNoLoneInstance(_logger, id, provider, count);
             }
 
             var memory = HostMemoryFor(id, provider, first);
             resources.Add(memory);
-            var retained = count + 2;
+            var retained = sessions.Count + 2;
             var inputs = new BatchTensorPool(memory, signature, signature.StaticBatchSize ?? capacity, retained);
             resources.Insert(0, inputs);
             var outputs = new BatchOutputPool(memory, signature, inputs.Capacity, retained);
@@ -174,7 +188,14 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
 
             var warmed = WarmUp(instances, inputs, signature, input, capacity, graphs ? CudaGraphInstance.WarmUpRuns : 1, status, cancellationToken);
             var scheduler = new BatchScheduler<BatchTensor, BatchOutput>(
-                new CappedBuffers(inputs, capacity), instances, batching, time, observer, loggers.CreateLogger("Inference.Core.Scheduling.BatchScheduler"), id);
+                new CappedBuffers(inputs, capacity),
+                instances[..count],
+                batching,
+                time,
+                observer,
+                loggers.CreateLogger("Inference.Core.Scheduling.BatchScheduler"),
+                id,
+                lone ? instances[^1] : null);
             return new ServedModel(id, sized, input, defaulted, sha256, provider, signature, postprocessor, instances, scheduler, warmed, resolved.Download, settings.Upload, resources);
         }
         catch
@@ -277,6 +298,9 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
                 : new DefaultedValue("classes", $"numbers 0–{classNames.Count - 1}", $"the shape {shape} of output '{signature.OutputName}' (no names in the manifest or the metadata)");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Id}: Inference:LoneInstance is on, but a model on {Provider} with {Instances} instance(s) has no cores to gather for a lone request; it runs without one")]
+    private static partial void LogNoLoneInstance(ILogger logger, string id, string provider, int instances);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Id} ({Name} {Version}) ready on {Provider} with {Instances} instance(s) after {Milliseconds:0} ms")]
     private static partial void LogReady(ILogger logger, string id, string name, string version, string provider, int instances, double milliseconds);

@@ -79,7 +79,11 @@ public sealed class ServedModel : IAsyncDisposable
 
     public BatchScheduler<BatchTensor, BatchOutput> Scheduler { get; }
 
-    public int Instances => _instances.Count;
+    /// <summary>The instance group that shares the load (the lone instance, if any, not counted).</summary>
+    public int Instances => Scheduler.Instances;
+
+    /// <summary>Whether a lone request runs on an instance of its own that has every core (<see cref="BackendOptions.LoneInstance"/>).</summary>
+    public bool LoneInstance => Scheduler.HasLoneInstance;
 
     /// <summary>Whether the batch buffers are the CUDA provider's pinned host memory (one DMA per copy), not pageable memory.</summary>
     public bool PinnedBuffers => _resources.OfType<HostMemory>().Any(m => m.IsCudaPinned);

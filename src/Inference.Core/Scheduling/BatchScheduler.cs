@@ -13,6 +13,9 @@ namespace Inference.Core.Scheduling;
 /// gather into the next batch up to its capacity; <see cref="BatchingOptions.MaxDelayMs"/> is an optional extra
 /// wait for company, as Triton's max_queue_delay.</item>
 /// <item>Instance groups: one runner thread per backend instance, so one batch's copies overlap another's compute.</item>
+/// <item>A lone instance (optional, for CPU instances that split the cores): it runs a batch only when that batch
+/// holds every image admitted and the whole group is idle, so a lone request gets every core; while it runs, nothing
+/// else starts, and arrivals gather for the group.</item>
 /// <item>Admission: <see cref="Admit"/> counts images from before their decode until their batch starts, against
 /// <see cref="BatchingOptions.MaxQueue"/>; beyond it, <see cref="QueueFullException"/>.</item>
 /// <item>Health: a dead runner, an out-of-memory run or <see cref="BatchingOptions.MaxConsecutiveFailures"/> failed
@@ -28,6 +31,8 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly IBatchBuffers<TBatch> _buffers;
     private readonly Runner[] _runners;
+    private readonly int _groupSize;
+    private readonly Runner? _lone;
     private readonly Stack<Runner> _idle;
     private readonly Queue<Batch> _ready = new();
     private readonly BatchingOptions _options;
@@ -42,6 +47,7 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
     private int _queued;
     private bool _stopping;
     private string? _failure;
+    private bool _loneBusy;
     private int _consecutiveFailures;
     private long _averageBatchTicks;
 
@@ -52,7 +58,8 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
         TimeProvider? time = null,
         IBatchObserver? observer = null,
         ILogger? logger = null,
-        string name = "model")
+        string name = "model",
+        IBatchInstance<TBatch, TOutput>? lone = null)
     {
         ArgumentNullException.ThrowIfNull(buffers);
         ArgumentNullException.ThrowIfNull(instances);
@@ -66,8 +73,10 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         _maxDelay = TimeSpan.FromMilliseconds(options.MaxDelayMs);
         Name = name;
-        _runners = [.. instances.Select((instance, index) => new Runner(this, instance, index, name))];
-        _idle = new Stack<Runner>(_runners.Reverse());
+        _groupSize = instances.Count;
+        _runners = [.. instances.Append(lone).OfType<IBatchInstance<TBatch, TOutput>>().Select((instance, index) => new Runner(this, instance, index, name))];
+        _lone = lone is null ? null : _runners[^1];
+        _idle = new Stack<Runner>(_runners[.._groupSize].Reverse());
         foreach (var runner in _runners)
         {
             runner.Start();
@@ -80,7 +89,10 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
     /// <summary>Slots per batch.</summary>
     public int MaxBatchSize => _buffers.Capacity;
 
-    public int Instances => _runners.Length;
+    /// <summary>The instance group that shares the load (the lone instance not counted).</summary>
+    public int Instances => _groupSize;
+
+    public bool HasLoneInstance => _lone is not null;
 
     public BatchingOptions Options => _options;
 
@@ -282,7 +294,8 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
             return;
         }
 
-        while (_idle.Count > 0)
+        // The lone instance has every core while it runs.
+        while (_idle.Count > 0 && !_loneBusy)
         {
             Batch next;
             if (_ready.Count > 0)
@@ -307,8 +320,30 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
                 return;
             }
 
+            if (_lone is not null && _idle.Count == _groupSize && HoldsEveryAdmittedImage(next))
+            {
+                _loneBusy = true;
+                _lone.Assign(next);
+                return;
+            }
+
             _idle.Pop().Assign(next);
         }
+    }
+
+    /// <summary>Whether no other admitted image is decoding, writing or waiting: nobody would share the cores. Under the lock.</summary>
+    private bool HoldsEveryAdmittedImage(Batch batch)
+    {
+        var pending = 0;
+        foreach (var item in batch.Items.AsSpan(0, batch.Reserved))
+        {
+            if (item!.State is ItemState.Reserved or ItemState.Committed)
+            {
+                pending++;
+            }
+        }
+
+        return pending == _queued;
     }
 
     private void ArmDelayTimer(TimeSpan due)
@@ -347,7 +382,7 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
     private void CheckDrained()
     {
         // After a fault a runner may be gone for good, so only the queue counts.
-        if (_queued == 0 && ((_stopping && _idle.Count == _runners.Length) || _failure is not null))
+        if (_queued == 0 && ((_stopping && _idle.Count == _groupSize && !_loneBusy) || _failure is not null))
         {
             if (_forming is { } leftover)
             {
@@ -513,7 +548,15 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
     {
         lock (_lock)
         {
-            _idle.Push(runner);
+            if (ReferenceEquals(runner, _lone))
+            {
+                _loneBusy = false;
+            }
+            else
+            {
+                _idle.Push(runner);
+            }
+
             TryDispatch();
             CheckDrained();
         }

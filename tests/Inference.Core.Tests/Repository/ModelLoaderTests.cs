@@ -119,10 +119,30 @@ public sealed class ModelLoaderTests : IDisposable
         await using var staticModel = await LocalDetector.LoadAsync(_manifest with { Sha256 = null }, staticPath, backend, new BatchingOptions { MaxBatchSize = 4 });
 
         Assert.Equal([1, 2, 3, 4], dynamicModel.Model.WarmedBatchSizes);
-        Assert.Equal(8, logger.Entries.Count(e => e.Message.StartsWith("Warmed up instance", StringComparison.Ordinal)));
-        Assert.Equal((2, 4), (dynamicModel.Model.Scheduler.Instances, dynamicModel.Model.Scheduler.MaxBatchSize));
+
+        // Two group instances and the lone one (CPU, several instances), four sizes each.
+        Assert.Equal(12, logger.Entries.Count(e => e.Message.StartsWith("Warmed up instance", StringComparison.Ordinal)));
+        Assert.Equal((2, 4, true), (dynamicModel.Model.Scheduler.Instances, dynamicModel.Model.Scheduler.MaxBatchSize, dynamicModel.Model.LoneInstance));
         Assert.Equal([1], staticModel.Model.WarmedBatchSizes);
         Assert.Equal(1, staticModel.Model.Scheduler.MaxBatchSize);
+    }
+
+    [Fact]
+    public async Task A_lone_request_runs_on_the_lone_instance_and_gets_what_the_group_would_give()
+    {
+        var image = SceneGenerator.Random(5, 640, 480, 4).RenderPng();
+        await using var adaptive = await LocalDetector.LoadAsync(_manifest, DemoWeights, Cpu with { Instances = 2 });
+        await using var group = await LocalDetector.LoadAsync(_manifest, DemoWeights, Cpu with { Instances = 2, LoneInstance = false });
+
+        var onLone = await adaptive.DetectAsync(image);
+        var onGroup = await group.DetectAsync(image);
+
+        Assert.Equal((2, true), (adaptive.Model.Instances, adaptive.Model.LoneInstance));
+        Assert.Equal(2, onLone.Timings.Instance);
+        Assert.False(group.Model.LoneInstance);
+        Assert.Equal(0, onGroup.Timings.Instance);
+        Assert.NotEmpty(onLone.Detections);
+        Assert.Equal(onGroup.Detections, onLone.Detections);
     }
 
     [Fact]

@@ -24,10 +24,24 @@ public sealed class ProviderChoiceTests : IDisposable
     {
         var cores = Environment.ProcessorCount;
 
-        Assert.Equal(0, new BackendOptions().IntraOpThreadsFor(gpu: false));
+        Assert.Equal(cores == 1 ? 0 : Math.Max(1, cores / Math.Min(cores, 4)), new BackendOptions().IntraOpThreadsFor(gpu: false));
+        Assert.Equal(0, new BackendOptions { Instances = 1 }.IntraOpThreadsFor(gpu: false));
         Assert.Equal(Math.Max(1, cores / 4), new BackendOptions { Instances = 4 }.IntraOpThreadsFor(gpu: false));
         Assert.Equal(3, new BackendOptions { IntraOpThreads = 3 }.IntraOpThreadsFor(gpu: false));
         Assert.Equal(0, new BackendOptions().IntraOpThreadsFor(gpu: true));
+
+        // The lone instance gets every core (ORT's default) whatever the group was given.
+        Assert.Equal(0, new BackendOptions { Instances = 4, IntraOpThreads = 3 }.ForLoneInstance().IntraOpThreadsFor(gpu: false));
+    }
+
+    [Fact]
+    public void A_lone_instance_joins_a_cpu_group_of_several_unless_turned_off()
+    {
+        Assert.True(new BackendOptions().LoneInstanceFor(OnnxSessionFactory.CpuProvider, 2));
+        Assert.False(new BackendOptions().LoneInstanceFor(OnnxSessionFactory.CpuProvider, 1));
+        Assert.False(new BackendOptions { LoneInstance = false }.LoneInstanceFor(OnnxSessionFactory.CpuProvider, 2));
+        Assert.False(new BackendOptions { LoneInstance = true }.LoneInstanceFor(OnnxSessionFactory.CudaProvider, 2));
+        Assert.False(new BackendOptions().LoneInstanceFor(OnnxSessionFactory.TensorRtProvider, 2));
     }
 
     [Theory]
@@ -80,11 +94,13 @@ public sealed class ProviderChoiceTests : IDisposable
     }
 
     [Theory]
-    [InlineData(OnnxSessionFactory.CudaProvider, 2)]
-    [InlineData(OnnxSessionFactory.TensorRtProvider, 2)]
-    [InlineData(OnnxSessionFactory.CpuProvider, 1)]
-    public void Instances_default_to_two_per_gpu_and_one_on_cpu_unless_set(string provider, int expected)
+    [InlineData(OnnxSessionFactory.CudaProvider)]
+    [InlineData(OnnxSessionFactory.TensorRtProvider)]
+    [InlineData(OnnxSessionFactory.CpuProvider)]
+    public void Instances_default_to_two_per_gpu_and_one_per_core_up_to_four_on_cpu_unless_set(string provider)
     {
+        var expected = OnnxSessionFactory.RunsOnGpu(provider) ? 2 : Math.Clamp(Environment.ProcessorCount, 1, 4);
+
         Assert.Equal(expected, new BackendOptions().InstancesFor(provider));
         Assert.Equal(5, new BackendOptions { Instances = 5 }.InstancesFor(provider));
     }

@@ -147,6 +147,84 @@ public sealed class BatchSchedulerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_lone_request_runs_on_the_lone_instance_with_every_core()
+    {
+        var (group, lone) = (new FakeInstance[] { new(), new() }, new FakeInstance());
+        var (scheduler, _, _) = Create(capacity: 4, instances: group, lone: lone);
+
+        var pending = Submit(scheduler, 7);
+        var run = await lone.NextRunAsync();
+        lone.Proceed();
+        using var result = await pending;
+
+        Assert.Equal([7], run.Values);
+        Assert.Equal(2, result.Run.Instance);
+        Assert.Equal((2, true), (scheduler.Instances, scheduler.HasLoneInstance));
+        Assert.All(group, g => Assert.False(g.Started.Reader.TryRead(out _)));
+    }
+
+    [Fact]
+    public async Task An_image_with_company_on_the_way_runs_on_the_group()
+    {
+        var (group, lone) = (new FakeInstance[] { new(), new() }, new FakeInstance());
+        var (scheduler, _, _) = Create(capacity: 4, instances: group, lone: lone);
+
+        // Two images admitted: while the first runs, the second is still decoding and will want a core.
+        using var admission = scheduler.Admit(2);
+        var first = scheduler.SubmitAsync(admission, 1, Write);
+        var runFirst = await group[0].NextRunAsync();
+        var second = scheduler.SubmitAsync(admission, 2, Write);
+        var runSecond = await group[1].NextRunAsync();
+        group[0].Proceed();
+        group[1].Proceed();
+        var results = await Task.WhenAll(first, second);
+
+        Assert.Equal([1], runFirst.Values);
+        Assert.Equal([2], runSecond.Values);
+        Assert.Equal([0, 1], results.Select(r => r.Run.Instance));
+        Assert.False(lone.Started.Reader.TryRead(out _));
+        DisposeAll(results);
+    }
+
+    [Fact]
+    public async Task Nothing_else_starts_while_the_lone_instance_runs()
+    {
+        var (group, lone) = (new FakeInstance[] { new(), new() }, new FakeInstance());
+        var (scheduler, _, _) = Create(capacity: 4, instances: group, lone: lone);
+        var first = Submit(scheduler, 1);
+        await lone.NextRunAsync();
+
+        // Idle group instances do not take these while the lone run has the cores: they gather into one batch,
+        // which again holds every admitted image and so runs on the lone instance.
+        var gathered = new[] { Submit(scheduler, 2), Submit(scheduler, 3) };
+        lone.Proceed();
+        var next = await lone.NextRunAsync();
+        lone.Proceed();
+        var results = await Task.WhenAll(gathered.Append(first));
+
+        Assert.Equal([2, 3], next.Values);
+        Assert.All(group, g => Assert.False(g.Started.Reader.TryRead(out _)));
+        DisposeAll(results);
+    }
+
+    [Fact]
+    public async Task Stopping_waits_for_the_lone_instance_to_finish_its_run()
+    {
+        var lone = new FakeInstance();
+        var (scheduler, _, _) = Create(capacity: 4, instances: [new FakeInstance(), new FakeInstance()], lone: lone);
+        var pending = Submit(scheduler, 5);
+        await lone.NextRunAsync();
+
+        var stop = scheduler.StopAsync();
+        Assert.False(stop.IsCompleted);
+        lone.Proceed();
+        using var result = await pending;
+        await stop.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(50, result.Output.Values[result.Index]);
+    }
+
+    [Fact]
     public async Task Admission_counts_images_before_their_slot_and_refuses_beyond_the_queue()
     {
         var (scheduler, instance, _) = Create(capacity: 8, new BatchingOptions { MaxQueue = 3 });
@@ -343,12 +421,17 @@ public sealed class BatchSchedulerTests : IAsyncDisposable
     }
 
     private (BatchScheduler<FakeBatch, FakeOutput> Scheduler, FakeInstance Instance, RecordingObserver Observer) Create(
-        int capacity, BatchingOptions? options = null, FakeInstance[]? instances = null, RecordingObserver? observer = null)
+        int capacity, BatchingOptions? options = null, FakeInstance[]? instances = null, RecordingObserver? observer = null, FakeInstance? lone = null)
     {
         instances ??= [new FakeInstance()];
         observer ??= new RecordingObserver();
         _instances.AddRange(instances);
-        var scheduler = new BatchScheduler<FakeBatch, FakeOutput>(new FakeBuffers(capacity), instances, options ?? new BatchingOptions(), _clock, observer);
+        if (lone is not null)
+        {
+            _instances.Add(lone);
+        }
+
+        var scheduler = new BatchScheduler<FakeBatch, FakeOutput>(new FakeBuffers(capacity), instances, options ?? new BatchingOptions(), _clock, observer, lone: lone);
         _schedulers.Add(scheduler);
         return (scheduler, instances[0], observer);
     }
