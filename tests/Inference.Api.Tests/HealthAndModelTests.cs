@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Inference.Api.Tests.Support;
 using Inference.Core.Model;
+using Inference.Core.Scheduling;
 using Inference.Testing;
 
 namespace Inference.Api.Tests;
@@ -51,7 +52,8 @@ public sealed class HealthAndModelTests(DemoServiceFixture fixture) : IClassFixt
         Assert.Equal(640, model.GetProperty("input").GetProperty("width").GetInt32());
         Assert.Equal("rgb", model.GetProperty("input").GetProperty("channel_order").GetString());
         Assert.Equal("images", model.GetProperty("input").GetProperty("tensor").GetString());
-        Assert.Equal(8, model.GetProperty("batching").GetProperty("max_batch_size").GetInt32());
+        // The shipped settings leave the batch to the provider: on CPU, batches of up to two.
+        Assert.Equal(BatchingOptions.DefaultCpuMaxBatchSize, model.GetProperty("batching").GetProperty("max_batch_size").GetInt32());
         Assert.True(model.GetProperty("batching").GetProperty("dynamic_batch").GetBoolean());
 
         // The shipped appsettings.json keeps the documented default: a lone request runs at once, not after a wait for company.

@@ -130,7 +130,7 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
             var postprocessor = new DetectionPostprocessor(decoder, classNames);
 
             // A static batch caps it: a static batch of one means every image is its own run.
-            var capacity = Math.Min(batching.MaxBatchSize, signature.StaticBatchSize ?? int.MaxValue);
+            int CapacityOn(string loaded) => Math.Min(batching.MaxBatchSizeFor(loaded), signature.StaticBatchSize ?? int.MaxValue);
             TensorRtTarget? tensorRt = null;
             if (probeOnCpu)
             {
@@ -143,10 +143,16 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
                 first.Dispose();
                 sessions.Clear();
                 var slotShape = settings.Upload == InputUpload.Uint8 ? new long[] { signature.Height, signature.Width, 3 } : signature.SlotShape;
-                tensorRt = new TensorRtTarget(settings.EngineCacheDirectory(sha256), signature.InputName, slotShape, signature.StaticBatchSize, capacity);
+                tensorRt = new TensorRtTarget(settings.EngineCacheDirectory(sha256), signature.InputName, slotShape, signature.StaticBatchSize, CapacityOn(OnnxSessionFactory.TensorRtProvider));
                 (first, provider) = OnnxSessionFactory.Create(source, group, tensorRt, sessionLogger);
                 sessions.Add(first);
                 signature = Restaged(first, sized, metadata, signature);
+            }
+
+            var capacity = CapacityOn(provider);
+            if (batching.MaxBatchSize is null)
+            {
+                LogBatchSizeDefaulted(_logger, id, capacity, provider);
             }
 
             var graphs = backend.CudaGraphs && provider == OnnxSessionFactory.CudaProvider;
@@ -298,6 +304,9 @@ public sealed partial class ModelLoader(BackendOptions backend, BatchingOptions 
                 : new DefaultedValue("classes", $"numbers 0–{classNames.Count - 1}", $"the shape {shape} of output '{signature.OutputName}' (no names in the manifest or the metadata)");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Id}: Batching:MaxBatchSize is not set; batches of up to {BatchSize}, the default on {Provider}")]
+    private static partial void LogBatchSizeDefaulted(ILogger logger, string id, int batchSize, string provider);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Id}: Inference:LoneInstance is on, but a model on {Provider} with {Instances} instance(s) has no cores to gather for a lone request; it runs without one")]
     private static partial void LogNoLoneInstance(ILogger logger, string id, string provider, int instances);

@@ -79,7 +79,10 @@ public static class SageMakerEndpoints
 
     private static Ok<ExecutionParameters> ExecutionParameters(ModelRepository models, Microsoft.Extensions.Options.IOptions<Core.Scheduling.BatchingOptions> batching, DetectionRunner runner)
     {
-        var concurrent = models.Default.Model is { } model ? model.Scheduler.MaxBatchSize * model.Instances : batching.Value.MaxBatchSize;
+        // Before the model has loaded its provider is unknown; the CPU's smaller batch is the answer that cannot overload.
+        var concurrent = models.Default.Model is { } model
+            ? model.Scheduler.MaxBatchSize * model.Instances
+            : batching.Value.MaxBatchSizeFor(Core.Backends.OnnxSessionFactory.CpuProvider);
         var payloadMb = (int)Math.Clamp(runner.Limits.MaxBodyBytes / (1024 * 1024), 1, 100);
         return TypedResults.Ok(new ExecutionParameters(concurrent, "SINGLE_RECORD", payloadMb));
     }
