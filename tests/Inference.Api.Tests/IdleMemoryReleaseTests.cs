@@ -1,5 +1,7 @@
+using Inference.Api.Detection;
 using Inference.Api.Hosting;
 using Inference.Core.Repository;
+using Inference.Core.Serving;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -17,7 +19,7 @@ public sealed class IdleMemoryReleaseTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var models = new ModelRepository(new ModelRepositoryOptions(), null!, null!, ".", NullLogger<ModelRepository>.Instance);
-        _release = new IdleMemoryRelease(_activity, models, Options.Create(new MemoryOptions { IdleReleaseSeconds = 10 }), _clock, NullLogger<IdleMemoryRelease>.Instance)
+        _release = new IdleMemoryRelease(_activity, models, new RequestBuffers(new LimitsOptions()), Options.Create(new MemoryOptions { IdleReleaseSeconds = 10 }), _clock, NullLogger<IdleMemoryRelease>.Instance)
         {
             Release = () => Interlocked.Increment(ref _released),
         };

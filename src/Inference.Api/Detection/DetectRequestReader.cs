@@ -18,7 +18,7 @@ namespace Inference.Api.Detection;
 /// </list>
 /// Each image lands in one pooled, contiguous buffer straight from the socket: no second copy.
 /// </summary>
-public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, RequestBodyGate bodies, ImageUrlFetcher fetcher)
+public sealed class DetectRequestReader(RequestBuffers buffers, RequestBodyGate bodies, ImageUrlFetcher fetcher)
 {
     public const string ImageField = "image";
     public const string AcceptedTypes = "multipart/form-data with 'image' parts, a raw body as image/* or application/octet-stream, or application/json {\"image\": base64 or {\"type\": \"url\", \"value\": ...}}";
@@ -234,7 +234,7 @@ public sealed class DetectRequestReader(RecyclableMemoryStreamManager buffers, R
     /// </summary>
     private async Task<RecyclableMemoryStream> ReadBodyAsync(Stream body, long? length, CancellationToken cancellationToken)
     {
-        var stream = buffers.GetStream(Guid.Empty, "request-body", length ?? 0, asContiguousBuffer: true);
+        var stream = buffers.Pools.GetStream(Guid.Empty, "request-body", length ?? 0, asContiguousBuffer: true);
         try
         {
             await body.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Inference.Api.Detection;
 using Inference.Core.Hosting;
 using Inference.Core.Repository;
 using Microsoft.Extensions.Options;
@@ -40,11 +41,13 @@ public sealed class RequestActivity
 /// Gives memory back once traffic stops: after a burst the GC has no reason to run (nothing allocates), so the heap,
 /// the pools' trimming (ArrayPool trims on gen-2 collections) and glibc's arenas would all stay at the peak. Once the
 /// service has been idle for <see cref="MemoryOptions.IdleReleaseSeconds"/> after serving something, the models drop
-/// the batch buffers a burst left in their pools, one aggressive collection compacts and decommits the heap, and
-/// malloc_trim returns freed native memory. It runs once per idle
-/// period, never under load.
+/// the batch buffers a burst left in their pools, the request-body pools are emptied, one aggressive collection
+/// compacts and decommits the heap, and malloc_trim returns freed native memory. It runs once per idle period, never
+/// under load.
 /// </summary>
-internal sealed partial class IdleMemoryRelease(RequestActivity activity, ModelRepository models, IOptions<MemoryOptions> options, TimeProvider time, ILogger<IdleMemoryRelease> logger) : BackgroundService
+internal sealed partial class IdleMemoryRelease(
+    RequestActivity activity, ModelRepository models, RequestBuffers bodies, IOptions<MemoryOptions> options, TimeProvider time, ILogger<IdleMemoryRelease> logger)
+    : BackgroundService
 {
     /// <summary>What a release does; tests count calls instead.</summary>
     internal Action? Release { get; init; }
@@ -92,6 +95,7 @@ internal sealed partial class IdleMemoryRelease(RequestActivity activity, ModelR
     private void ReleaseNow()
     {
         models.TrimBuffers();
+        bodies.Trim();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         NativeHeap.Trim();
     }

@@ -35,7 +35,7 @@ public static class ServiceSetup
         services.AddSingleton<IModelObserver>(sp => sp.GetRequiredService<InferenceMetrics>());
         services.AddSingleton<IDetectionObserver>(sp => sp.GetRequiredService<InferenceMetrics>());
         services.AddInferenceServing(builder.Environment.ContentRootPath);
-        services.AddSingleton(sp => RequestBuffers.Create(sp.GetRequiredService<IOptions<LimitsOptions>>().Value));
+        services.AddSingleton(sp => new RequestBuffers(sp.GetRequiredService<IOptions<LimitsOptions>>().Value));
         services.AddSingleton(sp => new RequestBodyGate(sp.GetRequiredService<IOptions<LimitsOptions>>().Value));
         services.AddSingleton<DetectRequestReader>();
         services.AddSingleton<DetectionRunner>();
