@@ -22,6 +22,8 @@ public static class ServingRegistration
 {
     public static IServiceCollection AddInferenceServing(this IServiceCollection services, string contentRoot)
     {
+        // Process-wide and before any model loads: large native buffers go back to the system when freed.
+        NativeHeap.MapLargeAllocations();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new ImageDecoder(sp.GetRequiredService<IOptions<ImageLimits>>().Value));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<LimitsOptions>>().Value.CreateDecodeGate());
