@@ -14,8 +14,8 @@ namespace Inference.Core.Scheduling;
 /// wait for company, as Triton's max_queue_delay.</item>
 /// <item>Instance groups: one runner thread per backend instance, so one batch's copies overlap another's compute.</item>
 /// <item>A lone instance (optional, for CPU instances that split the cores): it runs a batch only when that batch
-/// holds every image admitted and the whole group is idle, so a lone request gets every core; while it runs, nothing
-/// else starts, and arrivals gather for the group.</item>
+/// holds every image admitted and the whole group is idle, for the second dispatch in a row, so a lone request gets
+/// every core; while it runs, nothing else starts, and arrivals gather for the group.</item>
 /// <item>Admission: <see cref="Admit"/> counts images from before their decode until their batch starts, against
 /// <see cref="BatchingOptions.MaxQueue"/>; beyond it, <see cref="QueueFullException"/>.</item>
 /// <item>Health: a dead runner, an out-of-memory run or <see cref="BatchingOptions.MaxConsecutiveFailures"/> failed
@@ -28,6 +28,9 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
     where TBatch : class
     where TOutput : class, IDisposable
 {
+    /// <summary>Dispatches in a row that found the model otherwise idle before the lone instance takes one.</summary>
+    public const int LoneAfterQuietDispatches = 2;
+
     private readonly Lock _lock = new();
     private readonly IBatchBuffers<TBatch> _buffers;
     private readonly Runner[] _runners;
@@ -48,6 +51,7 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
     private bool _stopping;
     private string? _failure;
     private bool _loneBusy;
+    private int _quietDispatches;
     private int _consecutiveFailures;
     private long _averageBatchTicks;
 
@@ -320,7 +324,12 @@ public sealed partial class BatchScheduler<TBatch, TOutput> : IAsyncDisposable
                 return;
             }
 
-            if (_lone is not null && _idle.Count == _groupSize && HoldsEveryAdmittedImage(next))
+            // A moment's quiet under load is common (the other clients are between answer and next request), so the
+            // lone instance waits for a second quiet dispatch in a row: under load it would take every core just
+            // when the next arrivals need one.
+            var quiet = _idle.Count == _groupSize && HoldsEveryAdmittedImage(next);
+            _quietDispatches = quiet ? _quietDispatches + 1 : 0;
+            if (_lone is not null && _quietDispatches >= LoneAfterQuietDispatches)
             {
                 _loneBusy = true;
                 _lone.Assign(next);

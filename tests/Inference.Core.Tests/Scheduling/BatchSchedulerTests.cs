@@ -152,6 +152,11 @@ public sealed class BatchSchedulerTests : IAsyncDisposable
         var (group, lone) = (new FakeInstance[] { new(), new() }, new FakeInstance());
         var (scheduler, _, _) = Create(capacity: 4, instances: group, lone: lone);
 
+        // The first quiet dispatch goes to the group; the second in a row to the lone instance.
+        var first = Submit(scheduler, 6);
+        await group[0].NextRunAsync();
+        group[0].Proceed();
+        (await first).Dispose();
         var pending = Submit(scheduler, 7);
         var run = await lone.NextRunAsync();
         lone.Proceed();
@@ -161,6 +166,32 @@ public sealed class BatchSchedulerTests : IAsyncDisposable
         Assert.Equal(2, result.Run.Instance);
         Assert.Equal((2, true), (scheduler.Instances, scheduler.HasLoneInstance));
         Assert.All(group, g => Assert.False(g.Started.Reader.TryRead(out _)));
+    }
+
+    [Fact]
+    public async Task A_moment_of_quiet_under_load_does_not_take_the_lone_instance()
+    {
+        var (group, lone) = (new FakeInstance[] { new(), new() }, new FakeInstance());
+        var (scheduler, _, _) = Create(capacity: 4, instances: group, lone: lone);
+        await RunAloneAsync(scheduler, group[0], 0);
+        await RunAloneAsync(scheduler, lone, 1);
+
+        // An image with company resets the count: the next quiet one still goes to the group, the one after it alone.
+        using (var admission = scheduler.Admit(2))
+        {
+            var busy = scheduler.SubmitAsync(admission, 2, Write);
+            await group[0].NextRunAsync();
+            group[0].Proceed();
+            (await busy).Dispose();
+        }
+
+        var quiet = Submit(scheduler, 3);
+        var onGroup = await group[0].NextRunAsync();
+        group[0].Proceed();
+        (await quiet).Dispose();
+        await RunAloneAsync(scheduler, lone, 4);
+
+        Assert.Equal([3], onGroup.Values);
     }
 
     [Fact]
@@ -191,6 +222,7 @@ public sealed class BatchSchedulerTests : IAsyncDisposable
     {
         var (group, lone) = (new FakeInstance[] { new(), new() }, new FakeInstance());
         var (scheduler, _, _) = Create(capacity: 4, instances: group, lone: lone);
+        await RunAloneAsync(scheduler, group[0], 0);
         var first = Submit(scheduler, 1);
         await lone.NextRunAsync();
 
@@ -211,7 +243,9 @@ public sealed class BatchSchedulerTests : IAsyncDisposable
     public async Task Stopping_waits_for_the_lone_instance_to_finish_its_run()
     {
         var lone = new FakeInstance();
-        var (scheduler, _, _) = Create(capacity: 4, instances: [new FakeInstance(), new FakeInstance()], lone: lone);
+        var group = new FakeInstance();
+        var (scheduler, _, _) = Create(capacity: 4, instances: [group, new FakeInstance()], lone: lone);
+        await RunAloneAsync(scheduler, group, 4);
         var pending = Submit(scheduler, 5);
         await lone.NextRunAsync();
 
@@ -434,6 +468,15 @@ public sealed class BatchSchedulerTests : IAsyncDisposable
         var scheduler = new BatchScheduler<FakeBatch, FakeOutput>(new FakeBuffers(capacity), instances, options ?? new BatchingOptions(), _clock, observer, lone: lone);
         _schedulers.Add(scheduler);
         return (scheduler, instances[0], observer);
+    }
+
+    /// <summary>Runs one image by itself on <paramref name="instance"/> and waits for its answer.</summary>
+    private static async Task RunAloneAsync(BatchScheduler<FakeBatch, FakeOutput> scheduler, FakeInstance instance, int value)
+    {
+        var pending = Submit(scheduler, value);
+        Assert.Equal([value], (await instance.NextRunAsync()).Values);
+        instance.Proceed();
+        (await pending).Dispose();
     }
 
     private static Task<SlotResult<FakeOutput>> Submit(BatchScheduler<FakeBatch, FakeOutput> scheduler, int value, CancellationToken cancellationToken = default)
