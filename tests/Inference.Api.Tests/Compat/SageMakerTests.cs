@@ -107,10 +107,15 @@ public sealed class SageMakerTests(SageMakerProcessFixture fixture) : IClassFixt
     public async Task Execution_parameters_tell_batch_transform_one_image_per_request_and_the_payload_limit()
     {
         var parameters = await (await Api.Client.GetAsync("/execution-parameters")).ReadAs<JsonElement>();
+        var batching = (await (await Api.Client.GetAsync("/v1/model")).ReadAs<JsonElement>()).GetProperty("batching");
 
         Assert.Equal("SINGLE_RECORD", parameters.GetProperty("BatchStrategy").GetString());
         Assert.Equal(20, parameters.GetProperty("MaxPayloadInMB").GetInt32());
-        Assert.Equal(8, parameters.GetProperty("MaxConcurrentTransforms").GetInt32());
+
+        // As many transforms as one round of the model's instance group takes (the lone instance only runs when alone).
+        var concurrent = batching.GetProperty("max_batch_size").GetInt32() * batching.GetProperty("instances").GetInt32();
+        Assert.True(concurrent > 1);
+        Assert.Equal(concurrent, parameters.GetProperty("MaxConcurrentTransforms").GetInt32());
     }
 
     [Fact]
