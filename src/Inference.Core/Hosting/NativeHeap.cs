@@ -5,7 +5,7 @@ namespace Inference.Core.Hosting;
 /// <summary>
 /// Keeps the native heap close to what is live. Skia's codecs, ONNX Runtime and the batch buffers allocate through
 /// malloc; glibc keeps what they free in its arenas, so after a burst of large images the process would stay at its
-/// peak: large blocks get mappings of their own (<see cref="MapLargeAllocations()"/>), and the rest is trimmed when
+/// peak: large blocks get mappings of their own (<see cref="MapLargeAllocations"/>), and the rest is trimmed when
 /// idle (<see cref="Trim"/>).
 /// </summary>
 public static partial class NativeHeap
@@ -42,11 +42,9 @@ public static partial class NativeHeap
     /// (README, "Memory under load and after it"). The pools reuse the large buffers, so the extra mappings are rare.
     /// Left alone when the operator set <c>MALLOC_MMAP_THRESHOLD_</c>; false where there is no glibc.
     /// </summary>
-    public static bool MapLargeAllocations() => MapLargeAllocations(Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_"));
-
-    private static bool MapLargeAllocations(string? operatorSetting)
+    public static bool MapLargeAllocations()
     {
-        if (!OperatingSystem.IsLinux() || !string.IsNullOrEmpty(operatorSetting))
+        if (!OperatingSystem.IsLinux() || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_")))
         {
             return false;
         }
